@@ -1,0 +1,188 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { z } from 'zod';
+import { BGPConfiguration } from './bgp-configuration.js';
+import { BGPPeer } from './bgp-peer.js';
+import { BlockAffinity } from './block-affinity.js';
+import type { Diagnostic } from './diagnostics.js';
+import { FelixConfiguration } from './felix-configuration.js';
+import { IPPool } from './ip-pool.js';
+import { Endpoints } from './k8s-endpoints.js';
+import { CalicoAnnotations, KubeNode, calicoNodeDocument } from './k8s-node.js';
+import { Secret } from './k8s-secret.js';
+import { Service } from './k8s-service.js';
+import { Node } from './node.js';
+import { describeId, namespaceOf, type Resource, type ResourceKind } from './resources.js';
+import { Snapshot } from './snapshot.js';
+
+/** Resources read from some input, with the problems found on the way. */
+export interface LoadResult {
+  resources: Resource[];
+  diagnostics: Diagnostic[];
+}
+
+/** Limits that stop a hostile or broken input from exhausting memory. */
+export const loadLimits = { maxFileBytes: 64 * 1024 * 1024, maxDocumentsPerFile: 200_000 } as const;
+
+const calicoGroups = new Set(['projectcalico.org/v3', 'crd.projectcalico.org/v1', '']);
+const kubeGroups = new Set(['v1', '']);
+
+type AnySchema = z.ZodType<unknown>;
+const calicoSchemas: Partial<Record<string, AnySchema>> = {
+  BGPConfiguration, BGPPeer, Node, IPPool, BlockAffinity, FelixConfiguration,
+};
+const kubeSchemas: Partial<Record<string, AnySchema>> = { Service, Endpoints, Secret, Node: KubeNode };
+
+/** Reads every document of a YAML or JSON text (multi-document, `List` kinds, JSON arrays). */
+export function parseManifestText(text: string, file: string): LoadResult {
+  const out: LoadResult = { resources: [], diagnostics: [] };
+  if (text.length > loadLimits.maxFileBytes) {
+    out.diagnostics.push({ severity: 'error', file, message: `file is larger than ${loadLimits.maxFileBytes} bytes` });
+    return out;
+  }
+  const docs = parseAllDocuments(text, { uniqueKeys: false });
+  const list = Array.isArray(docs) ? docs : [docs];
+  if (list.length > loadLimits.maxDocumentsPerFile) {
+    out.diagnostics.push({ severity: 'error', file, message: `more than ${loadLimits.maxDocumentsPerFile} documents` });
+    return out;
+  }
+  list.forEach((doc, index) => {
+    const where = list.length > 1 ? `${file}#${index + 1}` : file;
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!;
+      const pos = e.linePos?.[0];
+      const at = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+      out.diagnostics.push({ severity: 'error', file, message: `invalid YAML/JSON: ${at}${e.message.split('\n')[0]}` });
+      return;
+    }
+    addDocument(doc.toJS({ maxAliasCount: 100 }), where, out);
+  });
+  return out;
+}
+
+/** Adds one parsed document (a resource, a `List`, or an array of them) to `out`. */
+export function addDocument(doc: unknown, file: string, out: LoadResult): void {
+  if (doc === null || doc === undefined) return;
+  if (Array.isArray(doc)) {
+    for (const item of doc) addDocument(item, file, out);
+    return;
+  }
+  if (typeof doc !== 'object') {
+    out.diagnostics.push({ severity: 'error', file, message: 'document is not an object' });
+    return;
+  }
+  const obj = doc as Record<string, unknown>;
+  const kind = typeof obj.kind === 'string' ? obj.kind : '';
+  if ((kind === 'List' || kind.endsWith('List')) && Array.isArray(obj.items)) {
+    const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
+    for (const item of obj.items) {
+      const withKind = itemKind && item && typeof item === 'object' && !('kind' in item) ? { ...item, kind: itemKind, apiVersion: obj.apiVersion } : item;
+      addDocument(withKind, file, out);
+    }
+    return;
+  }
+  const result = documentToResource(obj, file);
+  out.diagnostics.push(...result.diagnostics);
+  if (result.resource) out.resources.push(result.resource);
+}
+
+/** Validates one object document into a resource; unknown kinds are skipped with a warning. */
+export function documentToResource(obj: Record<string, unknown>, file?: string): { resource?: Resource; diagnostics: Diagnostic[] } {
+  const kind = typeof obj.kind === 'string' ? obj.kind : '';
+  const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
+  const meta = (obj.metadata ?? {}) as Record<string, unknown>;
+  const name = typeof meta.name === 'string' ? meta.name : '?';
+  const schema = schemaFor(kind, apiVersion);
+  if (!schema) {
+    const what = kind ? `unknown kind ${kind} (${apiVersion || 'no apiVersion'})` : 'document has no kind';
+    return { diagnostics: [{ severity: 'warning', file, object: kind ? `${kind}/${name}` : undefined, message: `${what}, skipped` }] };
+  }
+  const storedKind: ResourceKind = kind === 'Node' && apiVersion === 'v1' ? 'KubeNode' : (kind as ResourceKind);
+  const object = describeId({ kind: storedKind, namespace: namespaceOf(storedKind, meta.namespace as string | undefined), name });
+  const parsed = schema.safeParse({ ...obj, kind: storedKind });
+  if (!parsed.success) return { diagnostics: zodDiagnostics(parsed.error, file, object) };
+  if (storedKind !== 'KubeNode') return { resource: parsed.data as Resource, diagnostics: [] };
+  return kubeNodeResource(parsed.data as KubeNode, file, object);
+}
+
+function schemaFor(kind: string, apiVersion: string): AnySchema | undefined {
+  if (kind === 'Node') return apiVersion === 'v1' ? kubeSchemas.Node : calicoGroups.has(apiVersion) ? calicoSchemas.Node : undefined;
+  if (calicoGroups.has(apiVersion) && calicoSchemas[kind]) return calicoSchemas[kind];
+  if (kubeGroups.has(apiVersion) && kubeSchemas[kind]) return kubeSchemas[kind];
+  return undefined;
+}
+
+const annotationOfField: Record<string, string> = {
+  'spec.bgp.ipv4Address': CalicoAnnotations.ipv4,
+  'spec.bgp.ipv6Address': CalicoAnnotations.ipv6,
+  'spec.bgp.asNumber': CalicoAnnotations.asNumber,
+  'spec.bgp.routeReflectorClusterID': CalicoAnnotations.rrClusterId,
+};
+
+function kubeNodeResource(node: KubeNode, file: string | undefined, object: string): { resource: Resource; diagnostics: Diagnostic[] } {
+  const parsed = Node.safeParse(calicoNodeDocument(node));
+  if (parsed.success) return { resource: { ...node, calicoNode: parsed.data }, diagnostics: [] };
+  const diagnostics = zodDiagnostics(parsed.error, file, object).map((d) => ({
+    ...d,
+    field: d.field && annotationOfField[d.field] ? `metadata.annotations[${annotationOfField[d.field]}]` : d.field,
+  }));
+  return { resource: { ...node, calicoNode: null }, diagnostics };
+}
+
+function zodDiagnostics(error: z.ZodError, file: string | undefined, object: string): Diagnostic[] {
+  return error.issues.map((issue) => ({
+    severity: 'error' as const,
+    file,
+    object,
+    field: fieldPath(issue.path),
+    message: issue.code === 'invalid_type' && /received undefined/.test(issue.message) ? 'required field is missing' : issue.message,
+  }));
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+/** Reads files and folders (every `*.yaml`, `*.yml`, `*.json` in a folder, sorted, not recursive into dot folders). */
+export async function loadManifestPaths(paths: readonly string[]): Promise<LoadResult> {
+  const out: LoadResult = { resources: [], diagnostics: [] };
+  for (const path of paths) {
+    let files: string[];
+    try {
+      files = await manifestFiles(path);
+    } catch (err) {
+      out.diagnostics.push({ severity: 'error', file: path, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+      continue;
+    }
+    for (const file of files) {
+      const text = await readFile(file, 'utf8');
+      const r = parseManifestText(text, file);
+      out.resources.push(...r.resources);
+      out.diagnostics.push(...r.diagnostics);
+    }
+  }
+  return out;
+}
+
+/** The manifest files under a path: the path itself when it is a file, else its manifests, recursively and sorted. */
+export async function manifestFiles(path: string): Promise<string[]> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return [path];
+  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files: string[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const full = join(path, e.name);
+    if (e.isDirectory()) files.push(...(await manifestFiles(full)));
+    else if (/\.(ya?ml|json)$/i.test(e.name)) files.push(full);
+  }
+  return files;
+}
+
+/** A snapshot holding `resources`, later ones replacing earlier ones with the same identity. */
+export function snapshotOf(resources: readonly Resource[]): Snapshot {
+  const snap = new Snapshot();
+  for (const r of resources) snap.apply(r);
+  return snap;
+}

@@ -1,0 +1,39 @@
+import type { Diagnostic } from '../model/diagnostics.js';
+import type { Snapshot } from '../model/snapshot.js';
+import type { ClusterFacts } from './cluster.js';
+import { computeNodeView, type ViewOptions } from './node-view.js';
+import { renderNodeFiles, type Target } from './templates.js';
+import type { NodeView } from './view-types.js';
+
+export { computeNodeView, type ViewOptions } from './node-view.js';
+export { renderNodeFiles, birdFiles, type Target } from './templates.js';
+export { clusterFacts } from './cluster.js';
+
+/** Options for rendering one node. */
+export interface RenderOptions extends ViewOptions {
+  readonly target?: Target;
+  /** A folder of user templates (laid out like the shipped `templates/`). */
+  readonly templateDir?: string;
+}
+
+/** A node's rendered files, or null when the node cannot be rendered. */
+export interface NodeRender {
+  readonly view: NodeView | null;
+  readonly files: Map<string, string> | null;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Computes the view of a node and renders its files. Pure apart from reading templates once. */
+export function renderNode(snapshot: Snapshot, nodeName: string, options: RenderOptions = {}, facts?: ClusterFacts): NodeRender {
+  const { view, diagnostics } = computeNodeView(snapshot, nodeName, options, facts);
+  if (!view) return { view, files: null, diagnostics };
+  return { view, files: renderNodeFiles(view, options.target ?? 'linux', options.templateDir), diagnostics };
+}
+
+/** Whether a rendered file holds a BGP password (such files are written with mode 0600). */
+export function holdsSecret(view: NodeView, fileName: string): boolean {
+  const peers = (f: NodeView['ipv4']) => (f.bgp ? [...f.bgp.globalPeers, ...f.bgp.nodePeers] : []);
+  if (fileName === view.ipv4.files.main) return peers(view.ipv4).some((p) => p.hasPassword);
+  if (fileName === view.ipv6.files.main) return peers(view.ipv6).some((p) => p.hasPassword);
+  return false;
+}

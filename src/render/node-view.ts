@@ -1,0 +1,201 @@
+import type { Diagnostic } from '../model/diagnostics.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { cidrKey, hashToIPv4, ipToSymbol, parseIp, parseNetwork, type Family } from './addresses.js';
+import { clusterFacts, type ClusterFacts, type NodeInfo } from './cluster.js';
+import { communityRules } from './communities.js';
+import { effectiveAs, effectivePort, nodePeerings, type PeerRecord } from './peerings.js';
+import { serviceRoutes, type ServiceRoutes } from './services.js';
+import { VIEW_VERSION, type BgpView, type BlockView, type FamilyView, type KernelPoolRule, type MeshView, type NodeView, type PeerKind, type PeerView } from './view-types.js';
+
+/** What Calico takes from the environment, passed in explicitly. */
+export interface ViewOptions {
+  /** CALICO_ROUTER_ID: an IPv4 address, or `hash`. */
+  readonly routerId?: string;
+  /** NAMESPACE: where password Secrets live (default kube-system). */
+  readonly secretNamespace?: string;
+  /** CALICO_K8S_NODE_REF: the node name Endpoints use (default: the node name). */
+  readonly k8sNodeRef?: string;
+  /** CALICO_ADVERTISE_CLUSTER_IPS. */
+  readonly advertiseClusterIps?: string;
+}
+
+/** A node view, or null when it cannot be computed, with the problems found. */
+export interface ViewResult {
+  readonly view: NodeView | null;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Computes the view of `nodeName`: every decision of the six BIRD files, as data. Pure. */
+export function computeNodeView(snapshot: Snapshot, nodeName: string, options: ViewOptions = {}, facts?: ClusterFacts): ViewResult {
+  const cluster = facts ?? clusterFacts(snapshot, options);
+  const diagnostics: Diagnostic[] = [...cluster.diagnostics];
+  const self = cluster.nodes.get(nodeName);
+  if (!self) {
+    diagnostics.push({ severity: 'error', object: `Node/${nodeName}`, message: 'no Calico Node (or Kubernetes Node with Calico annotations) of this name; nothing to render' });
+    return { view: null, diagnostics };
+  }
+  const routerId = chooseRouterId(self, options, diagnostics);
+  const nodeCfg = cluster.nodeConfigs.get(nodeName);
+  const logLevel = nodeCfg?.spec.logSeverityScreen?.toLowerCase() ?? cluster.global.logLevel ?? 'info';
+  const listenPort = self.listenPort ? { port: self.listenPort, scope: 'node' as const } : cluster.global.listenPort ? { port: cluster.global.listenPort, scope: 'global' as const } : null;
+  const peerings = nodePeerings(cluster, snapshot, nodeName, { secretNamespace: options.secretNamespace ?? 'kube-system' }, diagnostics);
+  const services = serviceRoutes(snapshot, cluster.global, options.k8sNodeRef ?? nodeName);
+  const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName };
+  return {
+    view: {
+      viewVersion: VIEW_VERSION,
+      nodeName,
+      routerId: routerId.id,
+      routerIdSource: routerId.source,
+      listenPort,
+      debugLine: logLevel === 'debug' ? 'debug all;' : logLevel === 'info' ? 'debug { states };' : null,
+      ipv4: familyView(ctx, 'ipv4'),
+      ipv6: familyView(ctx, 'ipv6'),
+    },
+    diagnostics,
+  };
+}
+
+interface FamilyContext {
+  readonly cluster: ClusterFacts;
+  readonly snapshot: Snapshot;
+  readonly self: NodeInfo;
+  readonly routerId: string;
+  readonly peerings: ReturnType<typeof nodePeerings>;
+  readonly services: ServiceRoutes;
+  readonly diagnostics: Diagnostic[];
+  readonly nodeCfgName: string;
+}
+
+function chooseRouterId(self: NodeInfo, options: ViewOptions, diagnostics: Diagnostic[]): { id: string; source: NodeView['routerIdSource'] } {
+  const env = options.routerId?.trim();
+  if (env === 'hash') return { id: hashToIPv4(self.name), source: 'hash' };
+  if (env) {
+    if (parseIp(env)?.family === 'ipv4') return { id: env, source: 'env' };
+    diagnostics.push({ severity: 'error', object: 'env CALICO_ROUTER_ID', message: 'must be an IPv4 address or "hash"; using the node address' });
+  }
+  if (self.ipv4) return { id: self.ipv4, source: 'node' };
+  // Calico writes `router id ;` here, which BIRD rejects; a stable id from the name keeps BGP working.
+  diagnostics.push({ severity: 'warning', object: `Node/${self.name}`, message: 'no IPv4 address and no CALICO_ROUTER_ID: router id derived from the node name (as CALICO_ROUTER_ID=hash)' });
+  return { id: hashToIPv4(self.name), source: 'hash' };
+}
+
+const fileNames: Record<Family, FamilyView['files']> = {
+  ipv4: { main: 'bird.cfg', aggr: 'bird_aggr.cfg', ipam: 'bird_ipam.cfg' },
+  ipv6: { main: 'bird6.cfg', aggr: 'bird6_aggr.cfg', ipam: 'bird6_ipam.cfg' },
+};
+
+function familyView(ctx: FamilyContext, family: Family): FamilyView {
+  const address = (family === 'ipv4' ? ctx.self.ipv4 : ctx.self.ipv6) || null;
+  const pools = poolsOf(ctx.snapshot, family);
+  const blocks = blocksOf(ctx.snapshot, ctx.self.name, family);
+  const staticRoutes = ctx.services.staticRoutes[family];
+  return {
+    family,
+    files: fileNames[family],
+    address,
+    routerId: ctx.routerId,
+    routerIdComment: family === 'ipv6' ? 'a router id is 32 bits, also for MP-BGP over IPv6' : null,
+    communityRules: communityRules(ctx.cluster.defaultConfig, ctx.cluster.nodeConfigs.get(ctx.nodeCfgName), family, ctx.diagnostics),
+    bgp: address ? bgpView(ctx, family, address) : null,
+    blocks,
+    hasStaticRoutes: blocks.length > 0 || staticRoutes.length > 0,
+    staticRoutes,
+    exportPools: pools.map((p) => p.cidr),
+    kernelRejects: ctx.services.rejects[family],
+    kernelPools: family === 'ipv4' && ctx.self.networkV4 ? pools.map((p) => kernelPoolRule(p, ctx.self.networkV4!)) : [],
+  };
+}
+
+function bgpView(ctx: FamilyContext, family: Family, address: string): BgpView {
+  const localAs = effectiveAs(ctx.cluster, ctx.self);
+  const peer = (kind: PeerKind, key: string, r: PeerRecord) => peerView(kind, key, r, ctx, address, localAs);
+  const sorted = (m: ReadonlyMap<string, PeerRecord>) => [...m.entries()].filter(([, r]) => r.family === family).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    localAs,
+    sourceAddress: address,
+    mesh: meshView(ctx, family, address),
+    globalPeers: sorted(ctx.peerings.global).map(([k, r]) => peer('global', k, r)),
+    nodePeers: sorted(ctx.peerings.node).map(([k, r]) => peer('node', k, r)),
+  };
+}
+
+function meshView(ctx: FamilyContext, family: Family, address: string): MeshView {
+  const rrClusterId = ctx.self.rrClusterId;
+  // Calico quirk kept for parity: a route reflector drops its IPv6 mesh but keeps the IPv4 one.
+  if (family === 'ipv6' && rrClusterId) return { state: 'route-reflector', disabled: false, routeReflector: true, rrClusterId, peers: [] };
+  if (!ctx.cluster.global.meshEnabled) return { state: 'disabled', disabled: true, routeReflector: false, rrClusterId, peers: [] };
+  const peers: PeerView[] = [];
+  for (const n of ctx.cluster.nodeList) {
+    const ip = family === 'ipv4' ? n.ipv4 : n.ipv6;
+    const name = `Mesh_${ipToSymbol(ip)}`;
+    const port = effectivePort(ctx.cluster, n);
+    const as = effectiveAs(ctx.cluster, n);
+    const base = { kind: 'mesh' as const, origin: `node ${n.name}`, name, peerIp: ip, port, asNumber: as, hasPassword: false, sources: [] };
+    if (!ip || ip === address) {
+      peers.push({ ...base, skip: ip ? 'this node' : `node has no ${family} address`, neighbor: '', options: [] });
+      continue;
+    }
+    // Exactly one side of each pair is passive: the one whose address sorts lower as text (Calico's rule).
+    const options = ip > address ? ['passive on;'] : [];
+    peers.push({ ...base, skip: null, neighbor: neighborLine(ip, port, as), options });
+  }
+  return { state: 'enabled', disabled: false, routeReflector: false, rrClusterId, peers };
+}
+
+function peerView(kind: PeerKind, key: string, r: PeerRecord, ctx: FamilyContext, address: string, localAs: string): PeerView {
+  const name = `${kind === 'global' ? 'Global' : 'Node'}_${ipToSymbol(r.ip)}${r.port ? `_port_${r.port}` : ''}`;
+  const base = { kind, origin: `${r.family === 'ipv4' ? 'peer_v4' : 'peer_v6'}/${key}`, name, peerIp: r.ip, port: r.port, asNumber: r.asNumber, sources: [r.source] };
+  if (r.ip === address) return { ...base, skip: 'this node', neighbor: '', options: [], hasPassword: false };
+  const options: string[] = [];
+  const ownRr = ctx.self.rrClusterId;
+  if (r.asNumber === localAs && ownRr && r.rrClusterId !== ownRr) options.push('rr client;', `rr cluster id ${ownRr};`);
+  if (r.password) options.push(`password "${r.password}";`);
+  if (r.asNumber !== localAs && r.keepNextHop) options.push('next hop keep;');
+  return { ...base, skip: null, neighbor: neighborLine(r.ip, r.port, r.asNumber), options, hasPassword: r.password !== null };
+}
+
+function neighborLine(ip: string, port: number, as: string): string {
+  return `neighbor ${ip}${port ? ` port ${port}` : ''} as ${as};`;
+}
+
+function blocksOf(snapshot: Snapshot, nodeName: string, family: Family): BlockView[] {
+  const byKey = new Map<string, BlockView>();
+  for (const b of snapshot.list('BlockAffinity')) {
+    if (b.spec.node !== nodeName) continue;
+    const net = parseNetwork(b.spec.cidr);
+    if (!net || net.family !== family || byKey.has(cidrKey(net.cidr))) continue;
+    const state = b.spec.state;
+    byKey.set(cidrKey(net.cidr), { cidr: net.cidr, state, aggregate: state === '' || state === 'confirmed' });
+  }
+  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+}
+
+interface PoolInfo {
+  readonly cidr: string;
+  readonly ipipMode: string;
+  readonly vxlanMode: string;
+}
+
+/** IP pools of a family in key order; of two pools with the same CIDR the first by name wins (as Calico). */
+function poolsOf(snapshot: Snapshot, family: Family): PoolInfo[] {
+  const byKey = new Map<string, PoolInfo>();
+  for (const p of snapshot.list('IPPool')) {
+    const net = parseNetwork(p.spec.cidr);
+    if (!net || net.family !== family || byKey.has(cidrKey(net.cidr))) continue;
+    byKey.set(cidrKey(net.cidr), { cidr: net.cidr, ipipMode: p.spec.ipipMode, vxlanMode: p.spec.vxlanMode });
+  }
+  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+}
+
+function kernelPoolRule(pool: PoolInfo, network: string): KernelPoolRule {
+  // VXLAN routes are programmed by Felix, not BIRD.
+  if (pool.vxlanMode !== 'Never') return { cidr: pool.cidr, statements: ['reject;'] };
+  if (pool.ipipMode === 'CrossSubnet') {
+    return {
+      cidr: pool.cidr,
+      statements: [`if defined(bgp_next_hop) && ( bgp_next_hop ~ ${network} ) then`, '  krt_tunnel = "";', 'else', '  krt_tunnel = "tunl0";', 'accept;'],
+    };
+  }
+  return { cidr: pool.cidr, statements: [pool.ipipMode === 'Always' ? 'krt_tunnel = "tunl0";' : 'krt_tunnel = "";', 'accept;'] };
+}

@@ -1,0 +1,92 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import type { NodeView } from './view-types.js';
+
+/** Which file set to render: the six BIRD files, the Windows scripts, or both. */
+export type Target = 'linux' | 'windows' | 'all';
+
+/** The shipped template folder (`templates/` at the package root). */
+export const shippedTemplateDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+
+/** The BIRD files, in the order they are written and listed. */
+export const birdFiles = ['bird.cfg', 'bird6.cfg', 'bird_aggr.cfg', 'bird6_aggr.cfg', 'bird_ipam.cfg', 'bird6_ipam.cfg'] as const;
+
+const compileOptions = { strict: true, noEscape: true, preventIndent: true, knownHelpersOnly: true } as const;
+
+/** A template error that names the template file (and line, when Handlebars gives one). */
+export class TemplateError extends Error {
+  constructor(readonly file: string, message: string, options?: { cause?: unknown }) {
+    super(`${file}: ${message}`, options);
+    this.name = 'TemplateError';
+  }
+}
+
+/** A set of compiled templates: output file name to template function. */
+export interface TemplateSet {
+  readonly files: ReadonlyMap<string, { readonly source: string; readonly render: (view: NodeView) => string }>;
+}
+
+const cache = new Map<string, TemplateSet>();
+
+/** Compiles the templates of one folder (`*.hbs`, with `partials/*.hbs`) once; later calls reuse them. */
+export function loadTemplateSet(dir: string): TemplateSet {
+  const cached = cache.get(dir);
+  if (cached) return cached;
+  const env = Handlebars.create();
+  const partialDir = join(dir, 'partials');
+  if (existsSync(partialDir)) {
+    for (const f of readdirSync(partialDir).filter((n) => n.endsWith('.hbs')).sort()) {
+      const file = join(partialDir, f);
+      env.registerPartial(basename(f, '.hbs'), precompileChecked(env, file));
+    }
+  }
+  const files = new Map<string, { source: string; render: (view: NodeView) => string }>();
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.hbs')).sort()) {
+    const file = join(dir, f);
+    const template = precompileChecked(env, file);
+    files.set(basename(f, '.hbs'), { source: file, render: (view) => runTemplate(template, view, file) });
+  }
+  const set = { files };
+  cache.set(dir, set);
+  return set;
+}
+
+function precompileChecked(env: typeof Handlebars, file: string): Handlebars.TemplateDelegate {
+  const text = readFileSync(file, 'utf8');
+  try {
+    // Parsing now reports syntax errors at start-up instead of at the first render.
+    env.parse(text);
+    return env.compile(text, compileOptions);
+  } catch (err) {
+    throw new TemplateError(file, (err as Error).message.split('\n')[0] ?? String(err), { cause: err });
+  }
+}
+
+function runTemplate(template: Handlebars.TemplateDelegate, view: NodeView, file: string): string {
+  try {
+    return tidy(template(view));
+  } catch (err) {
+    throw new TemplateError(file, (err as Error).message.split('\n')[0] ?? String(err), { cause: err });
+  }
+}
+
+/** Drops trailing white space and runs of blank lines, so output has no whitespace-only lines. */
+export function tidy(text: string): string {
+  const lines = text.split('\n').map((l) => l.replace(/[ \t]+$/, ''));
+  const out: string[] = [];
+  for (const line of lines) if (line !== '' || (out.length > 0 && out[out.length - 1] !== '')) out.push(line);
+  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return `${out.join('\n')}\n`;
+}
+
+/** Renders a node's files for a target through the shipped templates. */
+export function renderNodeFiles(view: NodeView, target: Target = 'linux', templateDir = shippedTemplateDir): Map<string, string> {
+  const out = new Map<string, string>();
+  const dirs = target === 'all' ? ['bird', 'windows'] : [target === 'linux' ? 'bird' : 'windows'];
+  for (const sub of dirs) {
+    for (const [name, t] of loadTemplateSet(join(templateDir, sub)).files) out.set(name, t.render(view));
+  }
+  return out;
+}

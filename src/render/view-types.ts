@@ -1,0 +1,109 @@
+import type { Family } from './addresses.js';
+
+/** The version of the node view; templates written by users depend on it (bump on incompatible change). */
+export const VIEW_VERSION = 1;
+
+/** Where a BGP session comes from. */
+export type PeerKind = 'mesh' | 'global' | 'node';
+
+/** One BGP neighbour of this node, with every BIRD statement already decided. */
+export interface PeerView {
+  readonly kind: PeerKind;
+  /** What the peering was derived from, for comments: `host kube-node-1` or `peer_v4/10.0.0.1-150`. */
+  readonly origin: string;
+  /** Why no protocol is written (this node itself, or a node without an address), or null. */
+  readonly skip: string | null;
+  /** The BIRD protocol name, e.g. `Mesh_10_0_0_2` or `Global_10_0_0_9_port_1790`. */
+  readonly name: string;
+  readonly peerIp: string;
+  /** The peer's port, 0 for BGP's default. */
+  readonly port: number;
+  readonly asNumber: string;
+  /** The complete `neighbor ...;` statement. */
+  readonly neighbor: string;
+  /**
+   * Further statements in Calico's order: `rr client;`, `rr cluster id X;`, `password "...";`,
+   * `next hop keep;` (or `passive on;` in the mesh). A password line holds a secret: never log it.
+   */
+  readonly options: readonly string[];
+  /** Whether `options` holds a password statement. */
+  readonly hasPassword: boolean;
+  /** The BGPPeer resources that produced this peering (empty for the mesh). */
+  readonly sources: readonly string[];
+}
+
+/** The node-to-node mesh section of one family. */
+export interface MeshView {
+  /** `enabled`, `disabled`, or `route-reflector` (an RR node ignores the IPv6 mesh, as Calico does). */
+  readonly state: 'enabled' | 'disabled' | 'route-reflector';
+  /** `state` as flags, for templates (which only print). */
+  readonly disabled: boolean;
+  readonly routeReflector: boolean;
+  readonly rrClusterId: string;
+  readonly peers: readonly PeerView[];
+}
+
+/** The BGP part of a family's main file; absent when this node has no address in that family. */
+export interface BgpView {
+  readonly localAs: string;
+  readonly sourceAddress: string;
+  readonly mesh: MeshView;
+  readonly globalPeers: readonly PeerView[];
+  readonly nodePeers: readonly PeerView[];
+}
+
+/** An IPAM block affine to this node. */
+export interface BlockView {
+  readonly cidr: string;
+  /** `confirmed`, `pending`, `pendingDeletion`, or '' (implicitly confirmed). */
+  readonly state: string;
+  /** Whether the block is exported as one aggregate (confirmed or implicitly confirmed). */
+  readonly aggregate: boolean;
+}
+
+/** One IP pool's rule in the kernel programming filter: the statements inside `if ( net ~ cidr ) then { }`. */
+export interface KernelPoolRule {
+  readonly cidr: string;
+  readonly statements: readonly string[];
+}
+
+/** A prefix with the community statements that `apply_communities` attaches to it. */
+export interface CommunityRule {
+  readonly cidr: string;
+  readonly statements: readonly string[];
+}
+
+/** Everything one BIRD daemon (bird or bird6) gets for this node. */
+export interface FamilyView {
+  readonly family: Family;
+  readonly files: { readonly main: string; readonly aggr: string; readonly ipam: string };
+  /** This node's address in the family, or null (then no BGP is configured for it). */
+  readonly address: string | null;
+  readonly routerId: string;
+  readonly routerIdComment: string | null;
+  readonly communityRules: readonly CommunityRule[];
+  readonly bgp: BgpView | null;
+  readonly blocks: readonly BlockView[];
+  /** Whether the static protocol has any route (blocks or static routes); BIRD rejects an empty one. */
+  readonly hasStaticRoutes: boolean;
+  /** Service and configured routes: blackholed locally, exported to peers. */
+  readonly staticRoutes: readonly string[];
+  /** Pools whose routes are exported to peers, in key order (disabled pools too, as Calico does). */
+  readonly exportPools: readonly string[];
+  /** CIDRs never programmed into the kernel (service ranges). */
+  readonly kernelRejects: readonly string[];
+  readonly kernelPools: readonly KernelPoolRule[];
+}
+
+/** The per-node view that templates print: every decision already made. */
+export interface NodeView {
+  readonly viewVersion: typeof VIEW_VERSION;
+  readonly nodeName: string;
+  readonly routerId: string;
+  readonly routerIdSource: 'node' | 'env' | 'hash';
+  readonly listenPort: { readonly port: number; readonly scope: 'node' | 'global' } | null;
+  /** The debug statement for device, direct and BGP template, or null for none. */
+  readonly debugLine: string | null;
+  readonly ipv4: FamilyView;
+  readonly ipv6: FamilyView;
+}
