@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatDiagnostic, hasErrors } from '../model/diagnostics.js';
-import { loadManifestPaths, snapshotOf } from '../model/load.js';
+import { loadManifestPaths, originOf, snapshotOf } from '../model/load.js';
+import { describeId, idOf } from '../model/resources.js';
 import { holdsSecret, renderNode, type Target } from '../render/index.js';
 import { InputError, UsageError } from './errors.js';
 import { replaceDir } from './output-dir.js';
@@ -65,7 +66,9 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
         k8sNodeRef: env.CALICO_K8S_NODE_REF,
         advertiseClusterIps: env.CALICO_ADVERTISE_CLUSTER_IPS,
       });
-  const diagnostics = [...loaded.diagnostics, ...(result?.diagnostics ?? [])];
+  // Render-time problems name the object; add the file it came from.
+  const fileOf = new Map(loaded.resources.map((r) => [describeId(idOf(r)), originOf(r)]));
+  const diagnostics = [...loaded.diagnostics, ...(result?.diagnostics ?? []).map((d) => (d.file || !d.object ? d : { ...d, file: fileOf.get(d.object) }))];
   for (const d of diagnostics) process.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   if (!result?.files || !result.view || hasErrors(diagnostics)) throw new InputError('nothing rendered');
   const view = result.view;

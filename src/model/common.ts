@@ -10,7 +10,13 @@ export type StringMap = z.infer<typeof StringMap>;
 
 /** The metadata fields bird-confd reads. */
 export const ObjectMeta = z.object({
-  name: z.string().min(1, 'metadata.name is required'),
+  // Names reach comments and file content: keep them to what Kubernetes allows (plus `_` and
+  // upper case, which Calico tolerates), so no name can carry a line break or a quote.
+  name: z
+    .string()
+    .min(1, 'metadata.name is required')
+    .max(253, 'metadata.name is longer than 253 characters')
+    .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'metadata.name must be letters, digits, "-", "_" and ".", starting and ending with a letter or digit'),
   namespace: z.string().nullish(),
   labels: StringMap,
   annotations: StringMap,

@@ -22,6 +22,13 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
+const origins = new WeakMap<Resource, string>();
+
+/** The file (or datastore key) a loaded resource came from, for diagnostics found later. */
+export function originOf(resource: Resource): string | undefined {
+  return origins.get(resource);
+}
+
 /** Limits that stop a hostile or broken input from exhausting memory. */
 export const loadLimits = { maxFileBytes: 64 * 1024 * 1024, maxDocumentsPerFile: 200_000 } as const;
 
@@ -84,7 +91,10 @@ export function addDocument(doc: unknown, file: string, out: LoadResult): void {
   }
   const result = documentToResource(obj, file);
   out.diagnostics.push(...result.diagnostics);
-  if (result.resource) out.resources.push(result.resource);
+  if (result.resource) {
+    origins.set(result.resource, file.replace(/#\d+$/, ''));
+    out.resources.push(result.resource);
+  }
 }
 
 /** Validates one object document into a resource; unknown kinds are skipped with a warning. */
@@ -92,7 +102,8 @@ export function documentToResource(obj: Record<string, unknown>, file?: string):
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
   const meta = (obj.metadata ?? {}) as Record<string, unknown>;
-  const name = typeof meta.name === 'string' ? meta.name : '?';
+  // A name that is not a plain name is quoted and cut, so that a diagnostic stays one short line.
+  const name = typeof meta.name === 'string' && /^[\w.-]{1,253}$/.test(meta.name) ? meta.name : JSON.stringify(String(meta.name ?? '?')).slice(0, 80);
   const schema = schemaFor(kind, apiVersion);
   if (!schema) {
     const what = kind ? `unknown kind ${kind} (${apiVersion || 'no apiVersion'})` : 'document has no kind';

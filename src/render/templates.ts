@@ -84,9 +84,14 @@ export function tidy(text: string): string {
 /** Renders a node's files for a target through the shipped templates. */
 export function renderNodeFiles(view: NodeView, target: Target = 'linux', templateDir = shippedTemplateDir): Map<string, string> {
   const out = new Map<string, string>();
+  const rank = (name: string) => {
+    const i = (birdFiles as readonly string[]).indexOf(name);
+    return i < 0 ? birdFiles.length : i;
+  };
   const dirs = target === 'all' ? ['bird', 'windows'] : [target === 'linux' ? 'bird' : 'windows'];
   for (const sub of dirs) {
-    for (const [name, t] of loadTemplateSet(join(templateDir, sub)).files) out.set(name, t.render(view));
+    const files = [...loadTemplateSet(join(templateDir, sub)).files].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+    for (const [name, t] of files) out.set(name, t.render(view));
   }
   return out;
 }

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { y } from './helpers/snap.js';
+
+const work = mkdtempSync(join(tmpdir(), 'bird-confd-cli-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs the built CLI (npm test builds first). */
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['bin/bird-confd.js', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let n = 0;
+function manifest(text: string): string {
+  const file = join(work, `m${++n}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+const good = y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.2/24}');
+
+describe('bird-confd render', () => {
+  test('prints every file under a header without --out', () => {
+    const r = cli(['render', '--node', 'a', '-f', manifest(good)]);
+    assert.equal(r.code, 0, r.stderr);
+    const headers = r.stdout.split('\n').filter((l) => l.startsWith('==> '));
+    assert.deepEqual(headers, ['==> bird.cfg <==', '==> bird6.cfg <==', '==> bird_aggr.cfg <==', '==> bird6_aggr.cfg <==', '==> bird_ipam.cfg <==', '==> bird6_ipam.cfg <==']);
+    assert.match(r.stdout, /protocol bgp Mesh_10_0_0_2 from bgp_template/);
+  });
+
+  test('--out writes exactly the six files and replaces the folder as a whole', () => {
+    const out = join(work, 'out');
+    assert.equal(cli(['render', '--node', 'a', '--out', out, '-f', manifest(good)]).code, 0);
+    writeFileSync(join(out, 'stale.cfg'), 'left over');
+    assert.equal(cli(['render', '--node', 'b', '--out', out, '-f', manifest(good)]).code, 0);
+    assert.deepEqual(readdirSync(out).sort(), ['bird.cfg', 'bird6.cfg', 'bird6_aggr.cfg', 'bird6_ipam.cfg', 'bird_aggr.cfg', 'bird_ipam.cfg']);
+    assert.match(readFileSync(join(out, 'bird.cfg'), 'utf8'), /router id 10\.0\.0\.2;/);
+    assert.deepEqual(readdirSync(work).filter((f) => f.includes('staging')), [], 'staging debris left');
+  });
+
+  test('NODENAME and CALICO_ROUTER_ID come from the environment', () => {
+    const r = cli(['render', '-f', manifest(good)], { NODENAME: 'b', CALICO_ROUTER_ID: '192.0.2.1' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /router id 192\.0\.2\.1;/);
+  });
+
+  test('a config with a password is written with mode 0600', () => {
+    const out = join(work, 'pw');
+    const yaml = good + y.peer('p', '{peerIP: 192.0.2.1, asNumber: 65000, password: {secretKeyRef: {name: s, key: k}}}') + y.secret('s', '{k: fake-secret-1}');
+    assert.equal(cli(['render', '--node', 'a', '--out', out, '-f', manifest(yaml)]).code, 0);
+    assert.equal(statSync(join(out, 'bird.cfg')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(out, 'bird_aggr.cfg')).mode & 0o777, 0o644);
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['invalid YAML', 'kind: Node\nmetadata: {name: a\n', /m\d+\.yaml: invalid YAML\/JSON: line \d+, column \d+/],
+    ['invalid IP', y.node('a', '{ipv4Address: 10.0.0.300/24}'), /m\d+\.yaml#1: Node\/a: spec\.bgp\.ipv4Address: not an IP address or CIDR/],
+    ['invalid CIDR', good + y.pool('p', '{cidr: 10.0.0.0/33}'), /IPPool\/p: spec\.cidr: not a CIDR/],
+    ['AS number out of range', y.node('a', '{ipv4Address: 10.0.0.1/24, asNumber: 4294967296}'), /Node\/a: spec\.bgp\.asNumber: AS number out of range/],
+    ['bad selector', good + y.peer('p', '{nodeSelector: "has(a) &&", peerIP: 192.0.2.1, asNumber: 65000}'), /BGPPeer\/p: spec\.nodeSelector: unexpected end of selector at position 9/],
+    ['bad port', good + y.peer('p', '{peerIP: "192.0.2.1:0x50", asNumber: 65000}'), /m\d+\.yaml: BGPPeer\/p: spec\.peerIP: port must be a decimal number from 1 to 65535/],
+    ['port out of range', good + y.peer('p', '{peerIP: "192.0.2.1:70000", asNumber: 65000}'), /BGPPeer\/p: spec\.peerIP: port must be/],
+    ['listen port out of range', good + y.config('{listenPort: 99999}'), /BGPConfiguration\/default: spec\.listenPort/],
+    ['password with a quote', good + y.peer('p', '{peerIP: 192.0.2.1, asNumber: 65000, password: {secretKeyRef: {name: s, key: k}}}') + y.secret('s', `{k: 'fake"quote'}`), /BGPPeer\/p: spec\.password\.secretKeyRef: Secret kube-system\/s key "k": .*double quote/],
+    ['password with a newline', good + y.peer('p', '{peerIP: 192.0.2.1, asNumber: 65000, password: {secretKeyRef: {name: s, key: k}}}') + y.secret('s', `{k: "fake\\nline"}`), /BGPPeer\/p: spec\.password\.secretKeyRef: .*line break/],
+  ];
+  for (const [what, text, expected] of bad) {
+    test(`bad input (${what}): exit 1, one clear line, nothing written`, () => {
+      const out = join(work, `bad-${n}`);
+      const r = cli(['render', '--node', 'a', '--out', out, '-f', manifest(text)]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, expected);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'stack trace printed');
+      assert.doesNotMatch(r.stderr, /fake"quote|fake\nline/, 'secret value printed');
+      assert.equal(existsSync(out), false, 'output written despite bad input');
+    });
+  }
+
+  test('a failed run leaves an existing output folder as it was', () => {
+    const out = join(work, 'keep');
+    assert.equal(cli(['render', '--node', 'a', '--out', out, '-f', manifest(good)]).code, 0);
+    const before = readFileSync(join(out, 'bird.cfg'), 'utf8');
+    assert.equal(cli(['render', '--node', 'a', '--out', out, '-f', manifest('kind: [')]).code, 1);
+    assert.equal(readFileSync(join(out, 'bird.cfg'), 'utf8'), before);
+  });
+
+  test('bad usage exits 2; --help documents the options', () => {
+    assert.equal(cli(['render', '-f', manifest(good)]).code, 2);
+    assert.equal(cli(['render', '--node', 'a']).code, 2);
+    assert.equal(cli(['render', '--bogus']).code, 2);
+    assert.equal(cli(['frobnicate']).code, 2);
+    const help = cli(['render', '--help']);
+    assert.equal(help.code, 0);
+    for (const flag of ['--file', '--node', '--out', '--target', '--router-id', 'NODENAME', 'CALICO_ROUTER_ID', 'NAMESPACE']) assert.ok(help.stdout.includes(flag), flag);
+  });
+
+  test('unknown kinds are skipped with a warning; unknown fields are ignored', () => {
+    const r = cli(['render', '--node', 'a', '-f', manifest(`apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n${good.replace('{bgp:', '{someNewField: 1, bgp:')}`)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: .*unknown kind ConfigMap/);
+  });
+
+  test('later files replace earlier documents of the same kind and name', () => {
+    const r = cli(['render', '--node', 'a', '-f', manifest(good), '-f', manifest(y.node('b', '{ipv4Address: 10.0.0.99/24}'))]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /neighbor 10\.0\.0\.99 as 64512;/);
+    assert.doesNotMatch(r.stdout, /10\.0\.0\.2\b/);
+  });
+});
