@@ -23,6 +23,10 @@ Renders one node's BIRD configuration from manifests, with no cluster.
                         node's IPv4 address)
       --secret-namespace NS
                         namespace of BGP password Secrets (default: env NAMESPACE, else kube-system)
+      --passwords MODE  inline (default, as Calico: password "..." in bird.cfg) or separate-file
+                        (each password once as a string constant in bird_passwords.cfg /
+                        bird6_passwords.cfg, mode 0600, included from bird.cfg / bird6.cfg, so the
+                        main files, previews and diffs hold no secret)
   -h, --help            this help
 
 Environment: NODENAME, CALICO_ROUTER_ID, NAMESPACE, CALICO_K8S_NODE_REF (the node name used by
@@ -41,6 +45,7 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       target: { type: 'string', short: 't' },
       'router-id': { type: 'string' },
       'secret-namespace': { type: 'string' },
+      passwords: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -56,6 +61,9 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   const target = (values.target ?? 'linux') as Target;
   if (!['linux', 'windows', 'all'].includes(target)) throw new UsageError(`--target must be linux, windows or all, not ${JSON.stringify(target)}`);
 
+  const passwords = values.passwords ?? 'inline';
+  if (passwords !== 'inline' && passwords !== 'separate-file') throw new UsageError(`--passwords must be inline or separate-file, not ${JSON.stringify(passwords)}`);
+
   const loaded = await loadManifestPaths(values.file);
   const result = hasErrors(loaded.diagnostics)
     ? null
@@ -65,6 +73,7 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
         secretNamespace: values['secret-namespace'] ?? env.NAMESPACE,
         k8sNodeRef: env.CALICO_K8S_NODE_REF,
         advertiseClusterIps: env.CALICO_ADVERTISE_CLUSTER_IPS,
+        passwords,
       });
   // Render-time problems name the object; add the file it came from.
   const fileOf = new Map(loaded.resources.map((r) => [describeId(idOf(r)), originOf(r)]));

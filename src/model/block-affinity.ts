@@ -8,7 +8,8 @@ export const BlockAffinity = z.object({
   spec: z.object({
     node: z.string().min(1),
     cidr: Cidr,
-    state: z.string().nullish().transform((s) => s ?? ''),
+    // Printed in a comment: a state is a plain word (confirmed, pending, pendingDeletion, or empty).
+    state: z.string().regex(/^[A-Za-z]{0,64}$/, 'not a block state').nullish().transform((s) => s ?? ''),
     // The CRD stores `deleted` as a string; nothing renders from it (Calico ignores it too).
     deleted: z.union([z.string(), z.boolean()]).nullish(),
   }),

@@ -33,7 +33,9 @@ export function renderNode(snapshot: Snapshot, nodeName: string, options: Render
 /** Whether a rendered file holds a BGP password (such files are written with mode 0600). */
 export function holdsSecret(view: NodeView, fileName: string): boolean {
   const peers = (f: NodeView['ipv4']) => (f.bgp ? [...f.bgp.globalPeers, ...f.bgp.nodePeers] : []);
-  if (fileName === view.ipv4.files.main) return peers(view.ipv4).some((p) => p.hasPassword);
-  if (fileName === view.ipv6.files.main) return peers(view.ipv6).some((p) => p.hasPassword);
+  for (const f of [view.ipv4, view.ipv6]) {
+    if (fileName === f.files.passwords) return true;
+    if (fileName === f.files.main) return f.passwordDefines.length === 0 && peers(f).some((p) => p.hasPassword);
+  }
   return false;
 }

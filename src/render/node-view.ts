@@ -5,7 +5,7 @@ import { clusterFacts, type ClusterFacts, type NodeInfo } from './cluster.js';
 import { communityRules } from './communities.js';
 import { effectiveAs, effectivePort, nodePeerings, type PeerRecord } from './peerings.js';
 import { serviceRoutes, type ServiceRoutes } from './services.js';
-import { VIEW_VERSION, type BgpView, type BlockView, type FamilyView, type KernelPoolRule, type MeshView, type NodeView, type PeerKind, type PeerView } from './view-types.js';
+import { VIEW_VERSION, type BgpView, type PasswordDefine, type BlockView, type FamilyView, type KernelPoolRule, type MeshView, type NodeView, type PeerKind, type PeerView } from './view-types.js';
 
 /** What Calico takes from the environment, passed in explicitly. */
 export interface ViewOptions {
@@ -17,6 +17,11 @@ export interface ViewOptions {
   readonly k8sNodeRef?: string;
   /** CALICO_ADVERTISE_CLUSTER_IPS. */
   readonly advertiseClusterIps?: string;
+  /**
+   * `inline` (Calico's way): `password "…";` in bird.cfg. `separate-file`: each password once as a
+   * string constant in bird_passwords.cfg / bird6_passwords.cfg, so the main files hold no secret.
+   */
+  readonly passwords?: 'inline' | 'separate-file';
 }
 
 /** A node view, or null when it cannot be computed, with the problems found. */
@@ -40,7 +45,9 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
   const listenPort = self.listenPort ? { port: self.listenPort, scope: 'node' as const } : cluster.global.listenPort ? { port: cluster.global.listenPort, scope: 'global' as const } : null;
   const peerings = nodePeerings(cluster, snapshot, nodeName, { secretNamespace: options.secretNamespace ?? 'kube-system' }, diagnostics);
   const services = serviceRoutes(snapshot, cluster.global, options.k8sNodeRef ?? nodeName);
-  const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName };
+  const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName, separatePasswords: options.passwords === 'separate-file' };
+  const ipv4 = familyView(ctx, 'ipv4');
+  const ipv6 = familyView(ctx, 'ipv6');
   return {
     view: {
       viewVersion: VIEW_VERSION,
@@ -49,8 +56,9 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
       routerIdSource: routerId.source,
       listenPort,
       debugLine: logLevel === 'debug' ? 'debug all;' : logLevel === 'info' ? 'debug { states };' : null,
-      ipv4: familyView(ctx, 'ipv4'),
-      ipv6: familyView(ctx, 'ipv6'),
+      ipv4,
+      ipv6,
+      optionalFiles: { [ipv4.files.passwords]: ipv4.passwordDefines.length > 0, [ipv6.files.passwords]: ipv6.passwordDefines.length > 0 },
     },
     diagnostics,
   };
@@ -65,6 +73,7 @@ interface FamilyContext {
   readonly services: ServiceRoutes;
   readonly diagnostics: Diagnostic[];
   readonly nodeCfgName: string;
+  readonly separatePasswords: boolean;
 }
 
 function chooseRouterId(self: NodeInfo, options: ViewOptions, diagnostics: Diagnostic[]): { id: string; source: NodeView['routerIdSource'] } {
@@ -81,8 +90,8 @@ function chooseRouterId(self: NodeInfo, options: ViewOptions, diagnostics: Diagn
 }
 
 const fileNames: Record<Family, FamilyView['files']> = {
-  ipv4: { main: 'bird.cfg', aggr: 'bird_aggr.cfg', ipam: 'bird_ipam.cfg' },
-  ipv6: { main: 'bird6.cfg', aggr: 'bird6_aggr.cfg', ipam: 'bird6_ipam.cfg' },
+  ipv4: { main: 'bird.cfg', aggr: 'bird_aggr.cfg', ipam: 'bird_ipam.cfg', passwords: 'bird_passwords.cfg' },
+  ipv6: { main: 'bird6.cfg', aggr: 'bird6_aggr.cfg', ipam: 'bird6_ipam.cfg', passwords: 'bird6_passwords.cfg' },
 };
 
 function familyView(ctx: FamilyContext, family: Family): FamilyView {
@@ -90,6 +99,8 @@ function familyView(ctx: FamilyContext, family: Family): FamilyView {
   const pools = poolsOf(ctx.snapshot, family);
   const blocks = blocksOf(ctx.snapshot, ctx.self.name, family);
   const staticRoutes = ctx.services.staticRoutes[family];
+  const passwordDefines: PasswordDefine[] = [];
+  const bgp = address ? bgpView(ctx, family, address, passwordDefines) : null;
   return {
     family,
     files: fileNames[family],
@@ -97,7 +108,8 @@ function familyView(ctx: FamilyContext, family: Family): FamilyView {
     routerId: ctx.routerId,
     routerIdComment: family === 'ipv6' ? 'a router id is 32 bits, also for MP-BGP over IPv6' : null,
     communityRules: communityRules(ctx.cluster.defaultConfig, ctx.cluster.nodeConfigs.get(ctx.nodeCfgName), family, ctx.diagnostics),
-    bgp: address ? bgpView(ctx, family, address) : null,
+    passwordDefines,
+    bgp,
     blocks,
     hasStaticRoutes: blocks.length > 0 || staticRoutes.length > 0,
     staticRoutes,
@@ -107,9 +119,18 @@ function familyView(ctx: FamilyContext, family: Family): FamilyView {
   };
 }
 
-function bgpView(ctx: FamilyContext, family: Family, address: string): BgpView {
+function bgpView(ctx: FamilyContext, family: Family, address: string, defines: PasswordDefine[]): BgpView {
   const localAs = effectiveAs(ctx.cluster, ctx.self);
-  const peer = (kind: PeerKind, key: string, r: PeerRecord) => peerView(kind, key, r, ctx, address, localAs);
+  const passwordStatement = (value: string): string => {
+    if (!ctx.separatePasswords) return `password "${value}";`;
+    let def = defines.find((d) => d.value === value);
+    if (!def) {
+      def = { symbol: `bird_confd_password_${defines.length + 1}`, value };
+      defines.push(def);
+    }
+    return `password ${def.symbol};`;
+  };
+  const peer = (kind: PeerKind, key: string, r: PeerRecord) => peerView(kind, key, r, ctx, address, localAs, passwordStatement);
   const sorted = (m: ReadonlyMap<string, PeerRecord>) => [...m.entries()].filter(([, r]) => r.family === family).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     localAs,
@@ -126,9 +147,17 @@ function meshView(ctx: FamilyContext, family: Family, address: string): MeshView
   if (family === 'ipv6' && rrClusterId) return { state: 'route-reflector', disabled: false, routeReflector: true, rrClusterId, peers: [] };
   if (!ctx.cluster.global.meshEnabled) return { state: 'disabled', disabled: true, routeReflector: false, rrClusterId, peers: [] };
   const peers: PeerView[] = [];
+  const seen = new Map<string, string>();
   for (const n of ctx.cluster.nodeList) {
     const ip = family === 'ipv4' ? n.ipv4 : n.ipv6;
     const name = `Mesh_${ipToSymbol(ip)}`;
+    const owner = seen.get(ip);
+    if (ip && owner !== undefined && ip !== address) {
+      // Two nodes with one address would give two protocols of one name, which BIRD rejects.
+      ctx.diagnostics.push({ severity: 'warning', object: `Node/${n.name}`, message: `has the same ${family} address as Node/${owner}; no mesh session to it` });
+      continue;
+    }
+    if (ip) seen.set(ip, n.name);
     const port = effectivePort(ctx.cluster, n);
     const as = effectiveAs(ctx.cluster, n);
     const base = { kind: 'mesh' as const, origin: `node ${n.name}`, name, peerIp: ip, port, asNumber: as, hasPassword: false, sources: [] };
@@ -143,14 +172,14 @@ function meshView(ctx: FamilyContext, family: Family, address: string): MeshView
   return { state: 'enabled', disabled: false, routeReflector: false, rrClusterId, peers };
 }
 
-function peerView(kind: PeerKind, key: string, r: PeerRecord, ctx: FamilyContext, address: string, localAs: string): PeerView {
+function peerView(kind: PeerKind, key: string, r: PeerRecord, ctx: FamilyContext, address: string, localAs: string, passwordStatement: (value: string) => string): PeerView {
   const name = `${kind === 'global' ? 'Global' : 'Node'}_${ipToSymbol(r.ip)}${r.port ? `_port_${r.port}` : ''}`;
   const base = { kind, origin: `${r.family === 'ipv4' ? 'peer_v4' : 'peer_v6'}/${key}`, name, peerIp: r.ip, port: r.port, asNumber: r.asNumber, sources: [r.source] };
   if (r.ip === address) return { ...base, skip: 'this node', neighbor: '', options: [], hasPassword: false };
   const options: string[] = [];
   const ownRr = ctx.self.rrClusterId;
   if (r.asNumber === localAs && ownRr && r.rrClusterId !== ownRr) options.push('rr client;', `rr cluster id ${ownRr};`);
-  if (r.password) options.push(`password "${r.password}";`);
+  if (r.password) options.push(passwordStatement(r.password));
   if (r.asNumber !== localAs && r.keepNextHop) options.push('next hop keep;');
   return { ...base, skip: null, neighbor: neighborLine(r.ip, r.port, r.asNumber), options, hasPassword: r.password !== null };
 }

@@ -164,7 +164,7 @@ function resolvePassword(p: PeerSpec, snapshot: Snapshot, options: PeeringOption
   const ref = p.resource.spec.password?.secretKeyRef;
   if (!ref) return null;
   const object = `BGPPeer/${p.name}`;
-  const where = `Secret ${options.secretNamespace}/${ref.name} key ${JSON.stringify(ref.key)}`;
+  const where = `Secret ${plain(options.secretNamespace)}/${plain(ref.name)} key ${JSON.stringify(ref.key.slice(0, 253))}`;
   const secret = snapshot.get('Secret', ref.name, options.secretNamespace);
   const value = secret?.values[ref.key];
   if (value === undefined) {
@@ -185,4 +185,9 @@ export function passwordProblem(value: string): string | null {
   if (/["\n\r\0]/.test(value)) return 'the password contains a double quote, a line break or a NUL, which a BIRD string cannot hold';
   if (Buffer.byteLength(value) > 80) return 'the password is longer than 80 bytes, the TCP MD5 key limit';
   return null;
+}
+
+/** A name as it may appear in a diagnostic: as is when plain, else quoted and cut. */
+function plain(name: string): string {
+  return /^[\w.-]{1,253}$/.test(name) ? name : JSON.stringify(name.slice(0, 80));
 }

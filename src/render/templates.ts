@@ -91,7 +91,7 @@ export function renderNodeFiles(view: NodeView, target: Target = 'linux', templa
   const dirs = target === 'all' ? ['bird', 'windows'] : [target === 'linux' ? 'bird' : 'windows'];
   for (const sub of dirs) {
     const files = [...loadTemplateSet(join(templateDir, sub)).files].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
-    for (const [name, t] of files) out.set(name, t.render(view));
+    for (const [name, t] of files) if (view.optionalFiles[name] !== false) out.set(name, t.render(view));
   }
   return out;
 }

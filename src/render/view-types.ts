@@ -73,10 +73,18 @@ export interface CommunityRule {
   readonly statements: readonly string[];
 }
 
+/** A BIRD string constant holding a password (`--passwords separate-file`). Holds a secret. */
+export interface PasswordDefine {
+  readonly symbol: string;
+  readonly value: string;
+}
+
 /** Everything one BIRD daemon (bird or bird6) gets for this node. */
 export interface FamilyView {
   readonly family: Family;
-  readonly files: { readonly main: string; readonly aggr: string; readonly ipam: string };
+  readonly files: { readonly main: string; readonly aggr: string; readonly ipam: string; readonly passwords: string };
+  /** Password constants for the separate password file; empty when passwords are inline. */
+  readonly passwordDefines: readonly PasswordDefine[];
   /** This node's address in the family, or null (then no BGP is configured for it). */
   readonly address: string | null;
   readonly routerId: string;
@@ -106,4 +114,9 @@ export interface NodeView {
   readonly debugLine: string | null;
   readonly ipv4: FamilyView;
   readonly ipv6: FamilyView;
+  /**
+   * Output files that exist only when a feature is on: a template whose output name is a key
+   * here is rendered only when the value is true. Templates not listed always render.
+   */
+  readonly optionalFiles: Readonly<Record<string, boolean>>;
 }

@@ -12,6 +12,8 @@ export interface GoldenCase {
   readonly dir: string;
   readonly nodes: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** Render options beyond the environment (e.g. `passwords: separate-file`). */
+  readonly options: RenderOptions;
   readonly inputs: readonly string[];
 }
 
@@ -24,9 +26,9 @@ export function goldenCases(root: string): GoldenCase[] {
     .filter((e) => e.isDirectory() && existsSync(join(root, e.name, 'case.yaml')))
     .map((e) => {
       const dir = join(root, e.name);
-      const meta = parse(readFileSync(join(dir, 'case.yaml'), 'utf8')) as { nodes: string[]; env?: Record<string, string> };
+      const meta = parse(readFileSync(join(dir, 'case.yaml'), 'utf8')) as { nodes: string[]; env?: Record<string, string>; options?: RenderOptions };
       const inputs = [join(dir, 'input.yaml'), join(dir, 'input')].filter((p) => existsSync(p));
-      return { name: e.name, dir, nodes: meta.nodes, env: meta.env ?? {}, inputs };
+      return { name: e.name, dir, nodes: meta.nodes, env: meta.env ?? {}, options: meta.options ?? {}, inputs };
     });
 }
 
@@ -43,7 +45,7 @@ export function optionsFromEnv(env: Readonly<Record<string, string>>): RenderOpt
 /** Renders one node of a case. */
 export async function renderCase(c: GoldenCase, node: string, extra: RenderOptions = {}): Promise<{ files: Map<string, string>; view: NodeView; diagnostics: Diagnostic[] }> {
   const loaded = await loadManifestPaths(c.inputs);
-  const result = renderNode(snapshotOf(loaded.resources), node, { ...optionsFromEnv(c.env), ...extra });
+  const result = renderNode(snapshotOf(loaded.resources), node, { ...optionsFromEnv(c.env), ...c.options, ...extra });
   const diagnostics = [...loaded.diagnostics, ...result.diagnostics];
   if (!result.files || !result.view) throw new Error(`${c.name}/${node} did not render: ${JSON.stringify(diagnostics)}`);
   return { files: result.files, view: result.view, diagnostics };
