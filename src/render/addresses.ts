@@ -10,8 +10,20 @@ export interface Address {
   readonly text: string;
 }
 
+const dotted = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** The four octets of a dotted-quad IPv4 address, or null (the hot path: no ipaddr.js objects). */
+function ipv4Octets(text: string): number[] | null {
+  const m = dotted.exec(text);
+  if (!m) return null;
+  const octets = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  return octets.every((o) => o <= 255) ? octets : null;
+}
+
 /** Parses an IP address, or returns null. */
 export function parseIp(text: string): Address | null {
+  const octets = ipv4Octets(text);
+  if (octets) return { family: 'ipv4', text: octets.join('.') };
   if (ipaddr.IPv4.isValidFourPartDecimal(text)) return { family: 'ipv4', text: ipaddr.IPv4.parse(text).toString() };
   if (!text.includes(':') || !ipaddr.IPv6.isValid(text)) return null;
   const v6 = ipaddr.IPv6.parse(text);
@@ -32,6 +44,15 @@ export interface Network {
 /** Parses `address/length` or a bare address (a host route), masking the host bits. */
 export function parseNetwork(text: string): Network | null {
   const slash = text.indexOf('/');
+  const octets = ipv4Octets(slash < 0 ? text : text.slice(0, slash));
+  const v4Len = slash < 0 ? '32' : text.slice(slash + 1);
+  if (octets && /^\d{1,2}$/.test(v4Len) && Number(v4Len) <= 32) {
+    const length = Number(v4Len);
+    const value = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+    const masked = length === 0 ? 0 : (value & (~0 << (32 - length))) >>> 0;
+    const net = [masked >>> 24, (masked >>> 16) & 255, (masked >>> 8) & 255, masked & 255].join('.');
+    return { family: 'ipv4', address: octets.join('.'), cidr: `${net}/${length}`, length };
+  }
   const addr = parseIp(slash < 0 ? text : text.slice(0, slash));
   if (!addr) return null;
   const max = addr.family === 'ipv4' ? 32 : 128;

@@ -1,9 +1,11 @@
 import type { BGPConfiguration } from '../model/bgp-configuration.js';
 import type { BGPPeer } from '../model/bgp-peer.js';
+import type { BlockAffinity } from '../model/block-affinity.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Node } from '../model/node.js';
 import type { Snapshot } from '../model/snapshot.js';
-import { parseIp, parseNetwork, type Network } from './addresses.js';
+import { cidrKey, ipToSymbol, parseIp, parseNetwork, type Family, type Network } from './addresses.js';
+import type { BlockView, PeerView } from './view-types.js';
 import { parseSelector, SelectorParseError, type Selector } from './selector.js';
 
 /** What the peering rules need to know of one Calico node. */
@@ -51,7 +53,21 @@ export interface ClusterFacts {
   readonly nodeConfigs: ReadonlyMap<string, BGPConfiguration>;
   readonly defaultConfig: BGPConfiguration | undefined;
   readonly peers: readonly PeerSpec[];
+  /** Each node as a mesh neighbour, per family, in node-name order (shared by every node's view). */
+  readonly mesh: Readonly<Record<Family, readonly MeshEntry[]>>;
+  /** IPAM blocks per node and family, in key order. */
+  readonly blocks: ReadonlyMap<string, Readonly<Record<Family, readonly BlockView[]>>>;
   readonly diagnostics: readonly Diagnostic[];
+}
+
+/** One node as a mesh neighbour: the two finished peer views (active and passive side). */
+export interface MeshEntry {
+  readonly node: string;
+  readonly ip: string;
+  /** The node that has this address first (by name), when this one duplicates it; else null. */
+  readonly duplicateOf: string | null;
+  readonly active: PeerView;
+  readonly passive: PeerView;
 }
 
 /** Options that come from the environment in Calico; passed in, never read here. */
@@ -73,10 +89,77 @@ export function clusterFacts(snapshot: Snapshot, options: ClusterOptions = {}): 
     }
   }
   const global = globalSettings(defaultConfig, options, diagnostics);
-  const nodeList = calicoNodes(snapshot).map((n) => nodeInfo(n, nodeConfigs.get(n.metadata.name)));
+  const nodeList = calicoNodes(snapshot).map((n) => nodeInfo(n, nodeConfigs.get(n.metadata.name)?.spec.listenPort ?? 0));
   const nodes = new Map(nodeList.map((n) => [n.name, n]));
   const peers = snapshot.list('BGPPeer').flatMap((p) => peerSpec(p, diagnostics));
-  return { global, nodes, nodeList, nodeConfigs, defaultConfig, peers, diagnostics };
+  const mesh = { ipv4: meshEntries(nodeList, global, 'ipv4'), ipv6: meshEntries(nodeList, global, 'ipv6') };
+  return { global, nodes, nodeList, nodeConfigs, defaultConfig, peers, mesh, blocks: blocksByNode(snapshot), diagnostics };
+}
+
+const passiveOption: readonly string[] = Object.freeze(['passive on;']);
+const noOptions: readonly string[] = Object.freeze([]);
+
+const meshViews = new WeakMap<NodeInfo, Map<string, { active: PeerView; passive: PeerView }>>();
+
+function meshEntries(nodeList: readonly NodeInfo[], global: GlobalSettings, family: Family): MeshEntry[] {
+  const out: MeshEntry[] = [];
+  const owners = new Map<string, string>();
+  for (const n of nodeList) {
+    const ip = family === 'ipv4' ? n.ipv4 : n.ipv6;
+    if (!ip) continue;
+    const duplicateOf = owners.get(ip) ?? null;
+    if (!duplicateOf) owners.set(ip, n.name);
+    out.push({ node: n.name, ip, duplicateOf, ...meshPeerViews(n, ip, global) });
+  }
+  return out;
+}
+
+/** The two mesh peer views of a node, kept while the node and the global AS and port are unchanged. */
+function meshPeerViews(n: NodeInfo, ip: string, global: GlobalSettings): { active: PeerView; passive: PeerView } {
+  const key = `${ip}|${global.asNumber}|${global.listenPort}`;
+  let byKey = meshViews.get(n);
+  const known = byKey?.get(key);
+  if (known) return known;
+  if (!byKey) meshViews.set(n, (byKey = new Map()));
+  const port = n.listenPort || global.listenPort;
+    const asNumber = n.asNumber || global.asNumber;
+    const active: PeerView = {
+      kind: 'mesh', origin: `node ${n.name}`, skip: null, name: `Mesh_${ipToSymbol(ip)}`, peerIp: ip, port, asNumber,
+      neighbor: `neighbor ${ip}${port ? ` port ${port}` : ''} as ${asNumber};`, options: noOptions, hasPassword: false, sources: noOptions,
+    };
+  const views = { active, passive: { ...active, options: passiveOption } };
+  byKey.set(key, views);
+  return views;
+}
+
+const blockViews = new WeakMap<BlockAffinity, BlockView | null>();
+
+function blockView(b: BlockAffinity): BlockView | null {
+  let view = blockViews.get(b);
+  if (view === undefined) {
+    const net = parseNetwork(b.spec.cidr);
+    view = net ? { cidr: net.cidr, state: b.spec.state, aggregate: b.spec.state === '' || b.spec.state === 'confirmed' } : null;
+    blockViews.set(b, view);
+  }
+  return view;
+}
+
+function blocksByNode(snapshot: Snapshot): Map<string, Record<Family, BlockView[]>> {
+  const keyed = new Map<string, Map<string, BlockView>>();
+  for (const b of snapshot.list('BlockAffinity')) {
+    const view = blockView(b);
+    if (!view) continue;
+    let mine = keyed.get(b.spec.node);
+    if (!mine) keyed.set(b.spec.node, (mine = new Map()));
+    const key = cidrKey(view.cidr);
+    if (!mine.has(key)) mine.set(key, view);
+  }
+  const out = new Map<string, Record<Family, BlockView[]>>();
+  for (const [node, mine] of keyed) {
+    const sorted = [...mine.keys()].sort().map((k) => mine.get(k)!);
+    out.set(node, { ipv4: sorted.filter((b) => !b.cidr.includes(':')), ipv6: sorted.filter((b) => b.cidr.includes(':')) });
+  }
+  return out;
 }
 
 /** Calico Nodes, plus Kubernetes Nodes standing for a Calico Node of the same name that is not given. */
@@ -111,7 +194,19 @@ function globalSettings(cfg: BGPConfiguration | undefined, options: ClusterOptio
   };
 }
 
-function nodeInfo(node: Node, cfg: BGPConfiguration | undefined): NodeInfo {
+// Resources are immutable and keep their identity while unchanged, so derived values are kept per
+// resource object: after one change, only that object is derived again.
+const nodeInfos = new WeakMap<Node, NodeInfo>();
+
+function nodeInfo(node: Node, listenPort: number): NodeInfo {
+  const known = nodeInfos.get(node);
+  if (known && known.listenPort === listenPort) return known;
+  const info = deriveNodeInfo(node, listenPort);
+  nodeInfos.set(node, info);
+  return info;
+}
+
+function deriveNodeInfo(node: Node, listenPort: number): NodeInfo {
   const bgp = node.spec.bgp;
   const v4 = bgp?.ipv4Address ? parseNetwork(bgp.ipv4Address) : null;
   const v6 = bgp?.ipv6Address ? parseNetwork(bgp.ipv6Address) : null;
@@ -123,7 +218,7 @@ function nodeInfo(node: Node, cfg: BGPConfiguration | undefined): NodeInfo {
     networkV4: v4?.cidr ?? null,
     asNumber: bgp?.asNumber ?? '',
     rrClusterId: bgp?.routeReflectorClusterID ?? '',
-    listenPort: cfg?.spec.listenPort ?? 0,
+    listenPort,
   };
 }
 

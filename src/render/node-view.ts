@@ -97,7 +97,7 @@ const fileNames: Record<Family, FamilyView['files']> = {
 function familyView(ctx: FamilyContext, family: Family): FamilyView {
   const address = (family === 'ipv4' ? ctx.self.ipv4 : ctx.self.ipv6) || null;
   const pools = poolsOf(ctx.snapshot, family);
-  const blocks = blocksOf(ctx.snapshot, ctx.self.name, family);
+  const blocks = ctx.cluster.blocks.get(ctx.self.name)?.[family] ?? [];
   const staticRoutes = ctx.services.staticRoutes[family];
   const passwordDefines: PasswordDefine[] = [];
   const bgp = address ? bgpView(ctx, family, address, passwordDefines) : null;
@@ -147,27 +147,18 @@ function meshView(ctx: FamilyContext, family: Family, address: string): MeshView
   if (family === 'ipv6' && rrClusterId) return { state: 'route-reflector', disabled: false, routeReflector: true, rrClusterId, peers: [] };
   if (!ctx.cluster.global.meshEnabled) return { state: 'disabled', disabled: true, routeReflector: false, rrClusterId, peers: [] };
   const peers: PeerView[] = [];
-  const seen = new Map<string, string>();
-  for (const n of ctx.cluster.nodeList) {
-    const ip = family === 'ipv4' ? n.ipv4 : n.ipv6;
-    const name = `Mesh_${ipToSymbol(ip)}`;
-    const owner = seen.get(ip);
-    if (ip && owner !== undefined && ip !== address) {
-      // Two nodes with one address would give two protocols of one name, which BIRD rejects.
-      ctx.diagnostics.push({ severity: 'warning', object: `Node/${n.name}`, message: `has the same ${family} address as Node/${owner}; no mesh session to it` });
+  for (const e of ctx.cluster.mesh[family]) {
+    if (e.ip === address) {
+      if (e.node === ctx.self.name) peers.push({ ...e.active, skip: 'this node', neighbor: '', options: [] });
       continue;
     }
-    if (ip) seen.set(ip, n.name);
-    const port = effectivePort(ctx.cluster, n);
-    const as = effectiveAs(ctx.cluster, n);
-    const base = { kind: 'mesh' as const, origin: `node ${n.name}`, name, peerIp: ip, port, asNumber: as, hasPassword: false, sources: [] };
-    if (!ip || ip === address) {
-      peers.push({ ...base, skip: ip ? 'this node' : `node has no ${family} address`, neighbor: '', options: [] });
+    if (e.duplicateOf) {
+      // Two nodes with one address would give two protocols of one name, which BIRD rejects.
+      ctx.diagnostics.push({ severity: 'warning', object: `Node/${e.node}`, message: `has the same ${family} address as Node/${e.duplicateOf}; no mesh session to it` });
       continue;
     }
     // Exactly one side of each pair is passive: the one whose address sorts lower as text (Calico's rule).
-    const options = ip > address ? ['passive on;'] : [];
-    peers.push({ ...base, skip: null, neighbor: neighborLine(ip, port, as), options });
+    peers.push(e.ip > address ? e.passive : e.active);
   }
   return { state: 'enabled', disabled: false, routeReflector: false, rrClusterId, peers };
 }
@@ -188,17 +179,6 @@ function neighborLine(ip: string, port: number, as: string): string {
   return `neighbor ${ip}${port ? ` port ${port}` : ''} as ${as};`;
 }
 
-function blocksOf(snapshot: Snapshot, nodeName: string, family: Family): BlockView[] {
-  const byKey = new Map<string, BlockView>();
-  for (const b of snapshot.list('BlockAffinity')) {
-    if (b.spec.node !== nodeName) continue;
-    const net = parseNetwork(b.spec.cidr);
-    if (!net || net.family !== family || byKey.has(cidrKey(net.cidr))) continue;
-    const state = b.spec.state;
-    byKey.set(cidrKey(net.cidr), { cidr: net.cidr, state, aggregate: state === '' || state === 'confirmed' });
-  }
-  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
-}
 
 interface PoolInfo {
   readonly cidr: string;

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import type { NodeView } from './view-types.js';
+import type { NodeView, PeerView } from './view-types.js';
 
 /** Which file set to render: the six BIRD files, the Windows scripts, or both. */
 export type Target = 'linux' | 'windows' | 'all';
@@ -13,7 +13,7 @@ export const shippedTemplateDir = resolve(dirname(fileURLToPath(import.meta.url)
 /** The BIRD files, in the order they are written and listed. */
 export const birdFiles = ['bird.cfg', 'bird6.cfg', 'bird_aggr.cfg', 'bird6_aggr.cfg', 'bird_ipam.cfg', 'bird6_ipam.cfg'] as const;
 
-const compileOptions = { strict: true, noEscape: true, preventIndent: true, knownHelpersOnly: true } as const;
+const compileOptions = { strict: true, noEscape: true, preventIndent: true, knownHelpersOnly: true, knownHelpers: { peerBlocks: true } } as const;
 
 /** A template error that names the template file (and line, when Handlebars gives one). */
 export class TemplateError extends Error {
@@ -42,6 +42,7 @@ export function loadTemplateSet(dir: string): TemplateSet {
       env.registerPartial(basename(f, '.hbs'), precompileChecked(env, file));
     }
   }
+  registerPeerBlocks(env, partialDir);
   const files = new Map<string, { source: string; render: (view: NodeView) => string }>();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.hbs')).sort()) {
     const file = join(dir, f);
@@ -51,6 +52,30 @@ export function loadTemplateSet(dir: string): TemplateSet {
   const set = { files };
   cache.set(dir, set);
   return set;
+}
+
+/**
+ * The `peerBlocks` helper prints a list of peers through the `peer` partial. Peer views are
+ * immutable and shared between renders (the mesh entries of a node are built once per cluster
+ * state), so each one's text is kept: a re-render after a small change formats only new peers.
+ */
+function registerPeerBlocks(env: typeof Handlebars, partialDir: string): void {
+  const file = join(partialDir, 'peer.hbs');
+  if (!existsSync(file)) return;
+  const peer = precompileChecked(env, file);
+  const texts = new WeakMap<PeerView, string>();
+  env.registerHelper('peerBlocks', (peers: readonly PeerView[]) => {
+    let out = '';
+    for (const p of peers) {
+      let text = texts.get(p);
+      if (text === undefined) {
+        text = runTemplate(peer, p as unknown as NodeView, file, false);
+        texts.set(p, text);
+      }
+      out += text;
+    }
+    return out;
+  });
 }
 
 function precompileChecked(env: typeof Handlebars, file: string): Handlebars.TemplateDelegate {
@@ -64,9 +89,9 @@ function precompileChecked(env: typeof Handlebars, file: string): Handlebars.Tem
   }
 }
 
-function runTemplate(template: Handlebars.TemplateDelegate, view: NodeView, file: string): string {
+function runTemplate(template: Handlebars.TemplateDelegate, view: NodeView, file: string, tidyOutput = true): string {
   try {
-    return tidy(template(view));
+    return tidyOutput ? tidy(template(view)) : template(view);
   } catch (err) {
     throw new TemplateError(file, (err as Error).message.split('\n')[0] ?? String(err), { cause: err });
   }
@@ -74,11 +99,8 @@ function runTemplate(template: Handlebars.TemplateDelegate, view: NodeView, file
 
 /** Drops trailing white space and runs of blank lines, so output has no whitespace-only lines. */
 export function tidy(text: string): string {
-  const lines = text.split('\n').map((l) => l.replace(/[ \t]+$/, ''));
-  const out: string[] = [];
-  for (const line of lines) if (line !== '' || (out.length > 0 && out[out.length - 1] !== '')) out.push(line);
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  return `${out.join('\n')}\n`;
+  const body = text.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').replace(/^\n+/, '').replace(/\n*$/, '');
+  return `${body}\n`;
 }
 
 /** Renders a node's files for a target through the shipped templates. */
