@@ -20,7 +20,6 @@ export const ObjectMeta = z.object({
   namespace: z.string().nullish(),
   labels: StringMap,
   annotations: StringMap,
-  resourceVersion: z.string().nullish(),
 });
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
 

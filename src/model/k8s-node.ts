@@ -2,8 +2,18 @@ import { z } from 'zod';
 import { ObjectMeta } from './common.js';
 import type { Node } from './node.js';
 
-/** Kubernetes Node; in the Kubernetes datastore Calico keeps a node's BGP data in its annotations. */
-export const KubeNode = z.object({ kind: z.literal('KubeNode'), metadata: ObjectMeta });
+/**
+ * Kubernetes Node; in the Kubernetes datastore Calico keeps a node's BGP data in its annotations.
+ * Only Calico's annotations are kept: the others (heartbeats and the like) change often and can
+ * never change a rendered file, so an update of them must not count as a change.
+ */
+export const KubeNode = z.object({
+  kind: z.literal('KubeNode'),
+  metadata: ObjectMeta.transform((m) => ({
+    ...m,
+    annotations: Object.fromEntries(Object.entries(m.annotations).filter(([k]) => k.startsWith('projectcalico.org/'))),
+  })),
+});
 export type KubeNode = z.infer<typeof KubeNode>;
 
 /** The annotations calico-node writes on a Kubernetes Node. */

@@ -8,6 +8,7 @@ export class Snapshot {
   private readonly byKind = new Map<ResourceKind, Map<string, Resource>>();
   private readonly sorted = new Map<ResourceKind, readonly Resource[]>();
   private rev = 0;
+  private readonly kindRev = new Map<ResourceKind, number>();
 
   constructor() {
     for (const kind of resourceKinds) this.byKind.set(kind, new Map());
@@ -18,21 +19,31 @@ export class Snapshot {
     return this.rev;
   }
 
-  /** Creates or replaces a resource (the same kind, namespace and name replaces, as `kubectl apply`). */
-  apply(resource: Resource): void {
+  /** The revision of the last change to one kind (0 when it never changed). */
+  kindRevision(kind: ResourceKind): number {
+    return this.kindRev.get(kind) ?? 0;
+  }
+
+  /**
+   * Creates or replaces a resource (the same kind, namespace and name replaces, as `kubectl
+   * apply`). Returns false, changing nothing, when an equal resource is already stored: resources
+   * hold only the fields bird-confd reads, so an update of other fields is no change at all.
+   */
+  apply(resource: Resource): boolean {
     const id = idOf(resource);
-    this.table(id.kind).set(keyOf(id), resource);
-    this.sorted.delete(id.kind);
-    this.rev++;
+    const table = this.table(id.kind);
+    const key = keyOf(id);
+    const old = table.get(key);
+    if (old !== undefined && (old === resource || JSON.stringify(old) === JSON.stringify(resource))) return false;
+    table.set(key, resource);
+    this.touch(id.kind);
+    return true;
   }
 
   /** Removes a resource; returns whether it was there. */
   delete(id: ResourceId): boolean {
     const removed = this.table(id.kind).delete(keyOf(id));
-    if (removed) {
-      this.sorted.delete(id.kind);
-      this.rev++;
-    }
+    if (removed) this.touch(id.kind);
     return removed;
   }
 
@@ -62,7 +73,14 @@ export class Snapshot {
     const copy = new Snapshot();
     for (const [kind, table] of this.byKind) copy.byKind.set(kind, new Map(table));
     copy.rev = this.rev;
+    for (const [kind, rev] of this.kindRev) copy.kindRev.set(kind, rev);
     return copy;
+  }
+
+  private touch(kind: ResourceKind): void {
+    this.sorted.delete(kind);
+    this.rev++;
+    this.kindRev.set(kind, this.rev);
   }
 
   private table(kind: ResourceKind): Map<string, Resource> {

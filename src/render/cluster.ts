@@ -58,6 +58,10 @@ export interface ClusterFacts {
   /** IPAM blocks per node and family, in key order. */
   readonly blocks: ReadonlyMap<string, Readonly<Record<Family, readonly BlockView[]>>>;
   readonly diagnostics: readonly Diagnostic[];
+  /** The diagnostics of the node and configuration part alone. */
+  readonly coreDiagnostics: readonly Diagnostic[];
+  /** The snapshot revisions each part was derived at (see clusterFacts' `previous`). */
+  readonly revisions: { readonly core: number; readonly peers: number; readonly blocks: number };
 }
 
 /** One node as a mesh neighbour: the two finished peer views (active and passive side). */
@@ -76,8 +80,32 @@ export interface ClusterOptions {
   readonly advertiseClusterIps?: string;
 }
 
-/** Collects the cluster facts from a snapshot. */
-export function clusterFacts(snapshot: Snapshot, options: ClusterOptions = {}): ClusterFacts {
+/** The kinds each part of the facts is derived from. */
+const coreKinds = ['BGPConfiguration', 'Node', 'KubeNode'] as const;
+
+function coreRevision(snapshot: Snapshot): number {
+  return Math.max(...coreKinds.map((k) => snapshot.kindRevision(k)));
+}
+
+/**
+ * Collects the cluster facts from a snapshot. With `previous` (facts of an earlier state of the
+ * same snapshot, same options), the parts whose kinds did not change are reused as they are, so
+ * a change to one Service or block does not recompute nodes, peers and the mesh.
+ */
+export function clusterFacts(snapshot: Snapshot, options: ClusterOptions = {}, previous?: ClusterFacts): ClusterFacts {
+  const revisions = { core: coreRevision(snapshot), peers: snapshot.kindRevision('BGPPeer'), blocks: snapshot.kindRevision('BlockAffinity') };
+  const core = previous && previous.revisions.core === revisions.core ? previous : coreFacts(snapshot, options);
+  const peerDiagnostics: Diagnostic[] = [];
+  const peers = previous && previous.revisions.peers === revisions.peers && core === previous ? previous.peers : snapshot.list('BGPPeer').flatMap((p) => peerSpec(p, peerDiagnostics));
+  const blocks = previous && previous.revisions.blocks === revisions.blocks ? previous.blocks : blocksByNode(snapshot);
+  return {
+    global: core.global, nodes: core.nodes, nodeList: core.nodeList, nodeConfigs: core.nodeConfigs, defaultConfig: core.defaultConfig,
+    peers, mesh: core.mesh, diagnostics: peers === previous?.peers ? previous.diagnostics : [...core.coreDiagnostics, ...peerDiagnostics],
+    coreDiagnostics: core.coreDiagnostics, blocks, revisions,
+  };
+}
+
+function coreFacts(snapshot: Snapshot, options: ClusterOptions): Omit<ClusterFacts, 'blocks' | 'revisions' | 'peers' | 'diagnostics'> {
   const diagnostics: Diagnostic[] = [];
   const defaultConfig = snapshot.get('BGPConfiguration', 'default');
   const nodeConfigs = new Map<string, BGPConfiguration>();
@@ -91,9 +119,8 @@ export function clusterFacts(snapshot: Snapshot, options: ClusterOptions = {}): 
   const global = globalSettings(defaultConfig, options, diagnostics);
   const nodeList = calicoNodes(snapshot).map((n) => nodeInfo(n, nodeConfigs.get(n.metadata.name)?.spec.listenPort ?? 0));
   const nodes = new Map(nodeList.map((n) => [n.name, n]));
-  const peers = snapshot.list('BGPPeer').flatMap((p) => peerSpec(p, diagnostics));
   const mesh = { ipv4: meshEntries(nodeList, global, 'ipv4'), ipv6: meshEntries(nodeList, global, 'ipv6') };
-  return { global, nodes, nodeList, nodeConfigs, defaultConfig, peers, mesh, blocks: blocksByNode(snapshot), diagnostics };
+  return { global, nodes, nodeList, nodeConfigs, defaultConfig, mesh, coreDiagnostics: diagnostics };
 }
 
 const passiveOption: readonly string[] = Object.freeze(['passive on;']);
@@ -198,7 +225,8 @@ function globalSettings(cfg: BGPConfiguration | undefined, options: ClusterOptio
 // resource object: after one change, only that object is derived again.
 const nodeInfos = new WeakMap<Node, NodeInfo>();
 
-function nodeInfo(node: Node, listenPort: number): NodeInfo {
+/** The node facts of a Calico Node (kept per resource object). */
+export function nodeInfo(node: Node, listenPort: number): NodeInfo {
   const known = nodeInfos.get(node);
   if (known && known.listenPort === listenPort) return known;
   const info = deriveNodeInfo(node, listenPort);
@@ -222,7 +250,25 @@ function deriveNodeInfo(node: Node, listenPort: number): NodeInfo {
   };
 }
 
+const peerSpecs = new WeakMap<BGPPeer, { specs: PeerSpec[]; diagnostics: Diagnostic[] }>();
+
+/** A BGPPeer as peering rules read it (empty when invalid); kept per resource object. */
+export function peerSpecsOf(peer: BGPPeer): PeerSpec[] {
+  return peerSpec(peer, []);
+}
+
 function peerSpec(peer: BGPPeer, diagnostics: Diagnostic[]): PeerSpec[] {
+  let known = peerSpecs.get(peer);
+  if (!known) {
+    const own: Diagnostic[] = [];
+    known = { specs: derivePeerSpec(peer, own), diagnostics: own };
+    peerSpecs.set(peer, known);
+  }
+  diagnostics.push(...known.diagnostics);
+  return known.specs;
+}
+
+function derivePeerSpec(peer: BGPPeer, diagnostics: Diagnostic[]): PeerSpec[] {
   const object = `BGPPeer/${peer.metadata.name}`;
   const fail = (field: string, message: string): PeerSpec[] => {
     diagnostics.push({ severity: 'error', object, field, message });

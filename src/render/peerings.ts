@@ -52,7 +52,7 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
   };
   for (const p of facts.peers) {
     if (p.local.kind !== 'global') continue;
-    const records = forwardRecords(facts, p);
+    const records = sidesOf(facts, p).forward;
     const pw = records.length ? password(p) : null;
     if (pw === undefined) continue;
     for (const r of records) {
@@ -62,14 +62,15 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
   }
   for (const p of facts.peers) {
     if (p.local.kind === 'global' || !isLocal(facts, p, nodeName)) continue;
-    const records = forwardRecords(facts, p);
+    const records = sidesOf(facts, p).forward;
     const pw = records.length ? password(p) : null;
     if (pw === undefined) continue;
     for (const r of records) emitNode({ ...r, password: pw });
   }
+  const self = facts.nodes.get(nodeName);
   for (const p of facts.peers) {
-    if (!reverseLocalNodes(facts, p).some((n) => n.name === nodeName)) continue;
-    const peerNodes = localNodes(facts, p);
+    if (!self || !isReverseLocal(facts, p, self)) continue;
+    const peerNodes = sidesOf(facts, p).local;
     if (peerNodes.length === 0) continue;
     const pw = password(p);
     if (pw === undefined) continue;
@@ -78,18 +79,54 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
   return { global, node };
 }
 
-/** Whether `nodeName` is on the local side of a node-specific BGPPeer. */
-function isLocal(facts: ClusterFacts, p: PeerSpec, nodeName: string): boolean {
-  if (p.local.kind === 'node') return p.local.node === nodeName;
-  if (p.local.kind === 'selector') {
-    const n = facts.nodes.get(nodeName);
-    return n !== undefined && p.local.selector.matches(n.labels);
+/** What a BGPPeer means for the cluster as a whole, computed once per node list and shared by every node's view. */
+interface PeerSides {
+  /** The local side's nodes (every node for a global peer). */
+  readonly local: readonly NodeInfo[];
+  /** The forward records, without password. */
+  readonly forward: readonly PeerRecord[];
+}
+
+const sidesMemo = new WeakMap<readonly NodeInfo[], Map<PeerSpec, PeerSides>>();
+
+function sidesOf(facts: ClusterFacts, p: PeerSpec): PeerSides {
+  let byPeer = sidesMemo.get(facts.nodeList);
+  if (!byPeer) sidesMemo.set(facts.nodeList, (byPeer = new Map()));
+  let sides = byPeer.get(p);
+  if (!sides) {
+    // Lists over all nodes are built only for the BGPPeers a node takes part in, once per node list.
+    let local: readonly NodeInfo[] | undefined;
+    let forward: readonly PeerRecord[] | undefined;
+    sides = {
+      get local() {
+        return (local ??= localNodes(facts, p));
+      },
+      get forward() {
+        return (forward ??= forwardRecords(facts, p));
+      },
+    };
+    byPeer.set(p, sides);
   }
-  return true;
+  return sides;
+}
+
+/** Whether `nodeName` is on the local side of a BGPPeer (a named node need not exist). */
+export function isLocal(facts: ClusterFacts, p: PeerSpec, nodeName: string): boolean {
+  if (p.local.kind === 'node') return p.local.node === nodeName;
+  if (p.local.kind === 'global') return true;
+  const n = facts.nodes.get(nodeName);
+  return n !== undefined && p.local.selector.matches(n.labels);
+}
+
+/** Whether node `n` is on the remote side of a BGPPeer, and so gets reverse sessions. */
+export function isReverseLocal(facts: ClusterFacts, p: PeerSpec, n: NodeInfo): boolean {
+  const remote = p.remote;
+  if (remote.kind === 'selector') return remote.selector.matches(n.labels);
+  return nodeMatchesIpPortAndAs(facts, n, remote.ip, remote.asNumber, remote.port);
 }
 
 /** The local side's nodes; for the reverse pass a global peer's local side is every node. */
-function localNodes(facts: ClusterFacts, p: PeerSpec): NodeInfo[] {
+export function localNodes(facts: ClusterFacts, p: PeerSpec): NodeInfo[] {
   if (p.local.kind === 'global') return [...facts.nodeList];
   if (p.local.kind === 'node') {
     const n = facts.nodes.get(p.local.node);
@@ -100,10 +137,8 @@ function localNodes(facts: ClusterFacts, p: PeerSpec): NodeInfo[] {
 }
 
 /** The remote side's Calico nodes, which get the reverse sessions. */
-function reverseLocalNodes(facts: ClusterFacts, p: PeerSpec): NodeInfo[] {
-  const remote = p.remote;
-  if (remote.kind === 'selector') return facts.nodeList.filter((n) => remote.selector.matches(n.labels));
-  return nodesWithIpPortAndAs(facts, remote.ip, remote.asNumber, remote.port);
+export function reverseLocalNodes(facts: ClusterFacts, p: PeerSpec): NodeInfo[] {
+  return facts.nodeList.filter((n) => isReverseLocal(facts, p, n));
 }
 
 /** The forward records of a BGPPeer (password attached later). */
@@ -147,13 +182,14 @@ function nodeAsPeers(facts: ClusterFacts, n: NodeInfo, source: string): PeerReco
  * `port` is set, listening on that port (0 and 179 both mean BGP's default).
  */
 function nodesWithIpPortAndAs(facts: ClusterFacts, ip: string, as: string, port: number): NodeInfo[] {
-  const want = port === 179 ? 0 : port;
-  return facts.nodeList.filter((n) => {
-    if (n.ipv4 !== ip && n.ipv6 !== ip) return false;
-    if (effectiveAs(facts, n) !== as) return false;
-    const listen = effectivePort(facts, n);
-    return port === 0 || (listen === 179 ? 0 : listen) === want;
-  });
+  return facts.nodeList.filter((n) => nodeMatchesIpPortAndAs(facts, n, ip, as, port));
+}
+
+function nodeMatchesIpPortAndAs(facts: ClusterFacts, n: NodeInfo, ip: string, as: string, port: number): boolean {
+  if (n.ipv4 !== ip && n.ipv6 !== ip) return false;
+  if (effectiveAs(facts, n) !== as) return false;
+  const listen = effectivePort(facts, n);
+  return port === 0 || (listen === 179 ? 0 : listen) === (port === 179 ? 0 : port);
 }
 
 /**

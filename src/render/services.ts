@@ -1,4 +1,6 @@
 import type { Snapshot } from '../model/snapshot.js';
+import type { Endpoints } from '../model/k8s-endpoints.js';
+import type { Service } from '../model/k8s-service.js';
 import { cidrKey, networkContains, parseIp, type Family, type Network } from './addresses.js';
 import type { GlobalSettings } from './cluster.js';
 
@@ -29,19 +31,53 @@ export function serviceRoutes(snapshot: Snapshot, global: GlobalSettings, endpoi
   return { staticRoutes: byFamily(statics), rejects: byFamily(rejects) };
 }
 
-function localServiceRoutes(snapshot: Snapshot, global: GlobalSettings, endpointNode: string): string[] {
-  const routes: string[] = [];
+function localServiceRoutes(snapshot: Snapshot, global: GlobalSettings, endpointNode: string): readonly string[] {
+  return serviceIndex(snapshot, global).get(endpointNode) ?? [];
+}
+
+/** Host routes per endpoint node; rebuilt only when Services, Endpoints or the service ranges change. */
+const indexMemo = new WeakMap<Snapshot, { key: string; index: Map<string, string[]> }>();
+/** One Service's routes per node, kept while the Service, its Endpoints and the ranges are the same objects. */
+const contributionMemo = new WeakMap<Service, { eps: Endpoints | undefined; global: GlobalSettings; byNode: Map<string, string[]> }>();
+
+function serviceIndex(snapshot: Snapshot, global: GlobalSettings): Map<string, string[]> {
+  const key = `${snapshot.kindRevision('Service')}|${snapshot.kindRevision('Endpoints')}|${global.clusterCidrs.map((n) => n.cidr)}|${global.externalCidrs.map((n) => n.cidr)}`;
+  const known = indexMemo.get(snapshot);
+  if (known?.key === key) return known.index;
+  const index = new Map<string, string[]>();
   for (const svc of snapshot.list('Service')) {
-    const spec = svc.spec;
-    const clusterIp = spec.clusterIP ? parseIp(spec.clusterIP) : null;
-    if (!advertisedTypes.has(spec.type ?? 'ClusterIP') || !clusterIp || spec.externalTrafficPolicy !== 'Local') continue;
     const eps = snapshot.get('Endpoints', svc.metadata.name, svc.metadata.namespace ?? 'default');
-    const local = eps?.subsets.some((s) => (s.addresses ?? []).some((a) => a.nodeName === endpointNode && parseIp(a.ip)?.family === clusterIp.family));
-    if (!local) continue;
-    if (inAny(global.clusterCidrs, clusterIp.text)) routes.push(hostRoute(clusterIp.text));
-    for (const ext of spec.externalIPs ?? []) if (inAny(global.externalCidrs, ext)) routes.push(hostRoute(parseIp(ext)!.text));
+    let c = contributionMemo.get(svc);
+    if (!c || c.eps !== eps || c.global.clusterCidrs !== global.clusterCidrs || c.global.externalCidrs !== global.externalCidrs) {
+      c = { eps, global, byNode: serviceContribution(svc, eps, global) };
+      contributionMemo.set(svc, c);
+    }
+    for (const [node, routes] of c.byNode) {
+      const mine = index.get(node);
+      if (mine) mine.push(...routes);
+      else index.set(node, [...routes]);
+    }
   }
-  return routes;
+  indexMemo.set(snapshot, { key, index });
+  return index;
+}
+
+/** The host routes one Service contributes, per node with a ready endpoint of the cluster IP's family. */
+function serviceContribution(svc: Service, eps: Endpoints | undefined, global: GlobalSettings): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const spec = svc.spec;
+  const clusterIp = spec.clusterIP ? parseIp(spec.clusterIP) : null;
+  if (!eps || !advertisedTypes.has(spec.type ?? 'ClusterIP') || !clusterIp || spec.externalTrafficPolicy !== 'Local') return out;
+  const routes: string[] = [];
+  if (inAny(global.clusterCidrs, clusterIp.text)) routes.push(hostRoute(clusterIp.text));
+  for (const ext of spec.externalIPs ?? []) if (inAny(global.externalCidrs, ext)) routes.push(hostRoute(parseIp(ext)!.text));
+  if (routes.length === 0) return out;
+  for (const subset of eps.subsets) {
+    for (const a of subset.addresses ?? []) {
+      if (a.nodeName && !out.has(a.nodeName) && parseIp(a.ip)?.family === clusterIp.family) out.set(a.nodeName, routes);
+    }
+  }
+  return out;
 }
 
 function inAny(nets: readonly Network[], ipText: string): boolean {

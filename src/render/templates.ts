@@ -99,8 +99,13 @@ function runTemplate(template: Handlebars.TemplateDelegate, view: NodeView, file
 
 /** Drops trailing white space and runs of blank lines, so output has no whitespace-only lines. */
 export function tidy(text: string): string {
-  const body = text.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').replace(/^\n+/, '').replace(/\n*$/, '');
-  return `${body}\n`;
+  // Linear passes only: configs of a large mesh are megabytes long.
+  const body = `${text}\n`.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n');
+  let start = 0;
+  while (body.charCodeAt(start) === 10) start++;
+  let end = body.length;
+  while (end > start && body.charCodeAt(end - 1) === 10) end--;
+  return `${body.slice(start, end)}\n`;
 }
 
 /** Renders a node's files for a target through the shipped templates. */

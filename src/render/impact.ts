@@ -1,0 +1,114 @@
+import type { Resource } from '../model/resources.js';
+import type { Snapshot } from '../model/snapshot.js';
+import type { Node } from '../model/node.js';
+import { nodeInfo, peerSpecsOf, type ClusterFacts, type NodeInfo } from './cluster.js';
+import { isReverseLocal, localNodes, reverseLocalNodes } from './peerings.js';
+
+/** A change to one resource: what it was before (or null) and what it is now (or null). */
+export interface Change {
+  readonly before: Resource | null;
+  readonly after: Resource | null;
+}
+
+/** Which node views a change can affect: every one, or a named set (possibly empty). */
+export type Affected = { readonly all: true } | { readonly all: false; readonly nodes: ReadonlySet<string> };
+
+const everyNode: Affected = { all: true };
+const none: Affected = { all: false, nodes: new Set() };
+
+/**
+ * The node views a change can affect, so that a daemon recomputes its view only when needed and a
+ * cluster-wide preview only the views that moved. Conservative: when in doubt, every node.
+ * `facts` are the facts after the change.
+ */
+export function affectedNodes(change: Change, facts: ClusterFacts, snapshot: Snapshot, secretNamespace = 'kube-system'): Affected {
+  const r = change.after ?? change.before;
+  if (!r) return none;
+  switch (r.kind) {
+    case 'BlockAffinity': {
+      const nodes = new Set<string>();
+      for (const b of [change.before, change.after]) if (b?.kind === 'BlockAffinity') nodes.add(b.spec.node);
+      return { all: false, nodes };
+    }
+    case 'Service':
+    case 'Endpoints':
+      return serviceAffected(change, facts, snapshot);
+    case 'Secret': {
+      if ((r.metadata.namespace ?? 'default') !== secretNamespace) return none;
+      const used = facts.peers.some((p) => p.resource.spec.password?.secretKeyRef?.name === r.metadata.name);
+      return used ? everyNode : none;
+    }
+    case 'KubeNode': {
+      // A Kubernetes Node matters only while no Calico Node of its name exists, and only through
+      // what it derives (the snapshot drops its other annotations).
+      if (snapshot.get('Node', r.metadata.name)) return none;
+      const calico = (x: Resource | null) => (x?.kind === 'KubeNode' ? x.calicoNode : null);
+      return nodeAffected([calico(change.before), calico(change.after)], facts);
+    }
+    case 'Node':
+      return nodeAffected([change.before as Node | null, change.after as Node | null], facts);
+    case 'BGPPeer': {
+      const nodes = new Set<string>();
+      for (const res of [change.before, change.after]) {
+        if (res?.kind !== 'BGPPeer') continue;
+        for (const spec of peerSpecsOf(res)) {
+          if (spec.local.kind === 'global') return everyNode;
+          if (spec.local.kind === 'node') nodes.add(spec.local.node);
+          for (const n of localNodes(facts, spec)) nodes.add(n.name);
+          for (const n of reverseLocalNodes(facts, spec)) nodes.add(n.name);
+        }
+      }
+      return { all: false, nodes };
+    }
+    default:
+      return everyNode;
+  }
+}
+
+function serviceAffected(change: Change, facts: ClusterFacts, snapshot: Snapshot): Affected {
+  if (facts.global.clusterCidrs.length === 0 && facts.global.externalCidrs.length === 0) return none;
+  const nodes = new Set<string>();
+  for (const res of [change.before, change.after]) {
+    if (!res) continue;
+    // The Endpoints of a Service and the Service of an Endpoints, before or after: any node
+    // that had or has a ready endpoint may gain or lose routes.
+    const ns = res.metadata.namespace ?? 'default';
+    const eps = res.kind === 'Endpoints' ? res : snapshot.get('Endpoints', res.metadata.name, ns);
+    for (const e of [eps, res.kind === 'Endpoints' ? res : undefined]) {
+      if (e?.kind !== 'Endpoints') continue;
+      for (const s of e.subsets) for (const a of s.addresses ?? []) if (a.nodeName) nodes.add(a.nodeName);
+    }
+  }
+  return { all: false, nodes };
+}
+
+/**
+ * The views a Calico Node change reaches: its own; every node while the mesh is on; otherwise the
+ * nodes on the other side of each BGPPeer it was or is part of (by selector, name or address).
+ */
+function nodeAffected(versions: readonly (Node | null)[], facts: ClusterFacts): Affected {
+  if (facts.global.meshEnabled) return everyNode;
+  const infos: NodeInfo[] = versions.filter((n): n is Node => n !== null).map((n) => nodeInfo(n, facts.nodeConfigs.get(n.metadata.name)?.spec.listenPort ?? 0));
+  const nodes = new Set(infos.map((i) => i.name));
+  for (const p of facts.peers) {
+    for (const info of infos) {
+      if (isReverseLocal(facts, p, info)) {
+        if (p.local.kind === 'global') return everyNode;
+        for (const n of localNodes(facts, p)) nodes.add(n.name);
+      }
+      if (isLocalInfo(p, info)) for (const n of reverseLocalNodes(facts, p)) nodes.add(n.name);
+    }
+  }
+  return { all: false, nodes };
+}
+
+function isLocalInfo(p: ClusterFacts['peers'][number], info: NodeInfo): boolean {
+  if (p.local.kind === 'node') return p.local.node === info.name;
+  if (p.local.kind === 'global') return true;
+  return p.local.selector.matches(info.labels);
+}
+
+/** Whether a change can affect the view of `node`. */
+export function affects(a: Affected, node: string): boolean {
+  return a.all || a.nodes.has(node);
+}
