@@ -1,17 +1,19 @@
 import { renderCommand, renderUsage } from './render.js';
+import { viewCommand } from './view.js';
 import { InputError, UsageError } from './errors.js';
 
 const usage = `Usage: bird-confd <command> [options]
 
 Commands:
   render    render one node's BIRD configuration from manifests (no cluster needed)
+  view      print the node view (the data templates print) as JSON, or its JSON Schema
 
 Run "bird-confd <command> --help" for the options of a command.
 
 ${renderUsage}`;
 
 type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>;
-const commands: Record<string, Command> = { render: renderCommand };
+const commands: Record<string, Command> = { render: renderCommand, view: viewCommand };
 
 /** Runs the CLI and returns the exit code; the only place where errors become exit codes. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {

@@ -27,7 +27,17 @@ export interface NodeRender {
 export function renderNode(snapshot: Snapshot, nodeName: string, options: RenderOptions = {}, facts?: ClusterFacts): NodeRender {
   const { view, diagnostics } = computeNodeView(snapshot, nodeName, options, facts);
   if (!view) return { view, files: null, diagnostics };
-  return { view, files: renderNodeFiles(view, options.target ?? 'linux', options.templateDir), diagnostics };
+  const files = renderNodeFiles(view, options.target ?? 'linux', options.templateDir);
+  if (options.templateDir) diagnostics.push(...unreachableBirdFiles(files));
+  return { view, files, diagnostics };
+}
+
+/** Extra `.cfg` files that neither bird.cfg nor bird6.cfg includes: `bird -p` on the main files cannot check them. */
+function unreachableBirdFiles(files: ReadonlyMap<string, string>): Diagnostic[] {
+  const mains = [files.get('bird.cfg') ?? '', files.get('bird6.cfg') ?? ''].join('\n');
+  return [...files.keys()]
+    .filter((name) => name.endsWith('.cfg') && name !== 'bird.cfg' && name !== 'bird6.cfg' && !mains.includes(`include "${name}";`))
+    .map((name) => ({ severity: 'warning' as const, object: `template ${name}.hbs`, message: 'rendered file is not included from bird.cfg or bird6.cfg, so the BIRD check does not cover it' }));
 }
 
 /** Whether a rendered file holds a BGP password (such files are written with mode 0600). */

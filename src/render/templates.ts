@@ -15,12 +15,24 @@ export const birdFiles = ['bird.cfg', 'bird6.cfg', 'bird_aggr.cfg', 'bird6_aggr.
 
 const compileOptions = { strict: true, noEscape: true, preventIndent: true, knownHelpersOnly: true, knownHelpers: { peerBlocks: true } } as const;
 
-/** A template error that names the template file (and line, when Handlebars gives one). */
+/** A template error that names the template file and line. */
 export class TemplateError extends Error {
   constructor(readonly file: string, message: string, options?: { cause?: unknown }) {
-    super(`${file}: ${message}`, options);
+    super(`${file}: ${locate(message)}`, options);
     this.name = 'TemplateError';
   }
+}
+
+/** Handlebars ends runtime errors with ` - line:column` and starts syntax errors with `Parse error on line N:`; put the line first. */
+function locate(message: string): string {
+  const runtime = / - (\d+):(\d+)$/.exec(message);
+  if (runtime) {
+    const what = message.slice(0, runtime.index).replace(/ not defined in (\[object Object\]|undefined)$/, ' is not a field of the view here');
+    return `line ${runtime[1]}, column ${Number(runtime[2]) + 1}: ${what}`;
+  }
+  const parse = /^Parse error on line (\d+):/.exec(message);
+  if (parse) return `line ${parse[1]}: syntax error`;
+  return message;
 }
 
 /** A set of compiled templates: output file name to template function. */
@@ -30,27 +42,40 @@ export interface TemplateSet {
 
 const cache = new Map<string, TemplateSet>();
 
-/** Compiles the templates of one folder (`*.hbs`, with `partials/*.hbs`) once; later calls reuse them. */
-export function loadTemplateSet(dir: string): TemplateSet {
-  const cached = cache.get(dir);
+/** The `*.hbs` files of a folder, by name without `.hbs`, sorted (an absent folder has none). */
+function hbsFiles(dir: string): [string, string][] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.hbs'))
+    .sort()
+    .map((n) => [basename(n, '.hbs'), join(dir, n)]);
+}
+
+/**
+ * Compiles one template set once (later calls reuse it): the shipped folder's `*.hbs` and
+ * `partials/*.hbs`, then a user folder's. A user template named like a shipped one replaces it;
+ * with `extras`, any other user template renders to an extra file of its name. User partials
+ * replace or add to the shipped ones, so a user can override one section and reuse the rest.
+ * Syntax errors are reported here, at start-up, with file and line.
+ */
+export function loadTemplateSet(dir: string, userDir?: string, extras = true): TemplateSet {
+  const key = `${dir}\0${userDir ?? ''}\0${extras}`;
+  const cached = cache.get(key);
   if (cached) return cached;
   const env = Handlebars.create();
-  const partialDir = join(dir, 'partials');
-  if (existsSync(partialDir)) {
-    for (const f of readdirSync(partialDir).filter((n) => n.endsWith('.hbs')).sort()) {
-      const file = join(partialDir, f);
-      env.registerPartial(basename(f, '.hbs'), precompileChecked(env, file));
-    }
-  }
-  registerPeerBlocks(env, partialDir);
+  const partials = new Map([...hbsFiles(join(dir, 'partials')), ...(userDir ? hbsFiles(join(userDir, 'partials')) : [])]);
+  for (const [name, file] of partials) env.registerPartial(name, precompileChecked(env, file));
+  const peerPartial = partials.get('peer');
+  if (peerPartial) registerPeerBlocks(env, peerPartial);
+  const sources = new Map(hbsFiles(dir));
+  for (const [name, file] of userDir ? hbsFiles(userDir) : []) if (extras || sources.has(name)) sources.set(name, file);
   const files = new Map<string, { source: string; render: (view: NodeView) => string }>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.hbs')).sort()) {
-    const file = join(dir, f);
+  for (const [name, file] of sources) {
     const template = precompileChecked(env, file);
-    files.set(basename(f, '.hbs'), { source: file, render: (view) => runTemplate(template, view, file) });
+    files.set(name, { source: file, render: (view) => runTemplate(template, view, file) });
   }
   const set = { files };
-  cache.set(dir, set);
+  cache.set(key, set);
   return set;
 }
 
@@ -59,9 +84,7 @@ export function loadTemplateSet(dir: string): TemplateSet {
  * immutable and shared between renders (the mesh entries of a node are built once per cluster
  * state), so each one's text is kept: a re-render after a small change formats only new peers.
  */
-function registerPeerBlocks(env: typeof Handlebars, partialDir: string): void {
-  const file = join(partialDir, 'peer.hbs');
-  if (!existsSync(file)) return;
+function registerPeerBlocks(env: typeof Handlebars, file: string): void {
   const peer = precompileChecked(env, file);
   const texts = new WeakMap<PeerView, string>();
   env.registerHelper('peerBlocks', (peers: readonly PeerView[]) => {
@@ -108,8 +131,11 @@ export function tidy(text: string): string {
   return `${body.slice(start, end)}\n`;
 }
 
-/** Renders a node's files for a target through the shipped templates. */
-export function renderNodeFiles(view: NodeView, target: Target = 'linux', templateDir = shippedTemplateDir): Map<string, string> {
+/**
+ * Renders a node's files for a target through the shipped templates, or through a user template
+ * folder layered over them (extra user templates render with the BIRD files).
+ */
+export function renderNodeFiles(view: NodeView, target: Target = 'linux', userTemplateDir?: string): Map<string, string> {
   const out = new Map<string, string>();
   const rank = (name: string) => {
     const i = (birdFiles as readonly string[]).indexOf(name);
@@ -117,7 +143,7 @@ export function renderNodeFiles(view: NodeView, target: Target = 'linux', templa
   };
   const dirs = target === 'all' ? ['bird', 'windows'] : [target === 'linux' ? 'bird' : 'windows'];
   for (const sub of dirs) {
-    const files = [...loadTemplateSet(join(templateDir, sub)).files].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+    const files = [...loadTemplateSet(join(shippedTemplateDir, sub), userTemplateDir, sub === 'bird').files].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
     for (const [name, t] of files) if (view.optionalFiles[name] !== false) out.set(name, t.render(view));
   }
   return out;

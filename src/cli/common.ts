@@ -1,0 +1,82 @@
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../model/diagnostics.js';
+import { loadManifestPaths, originOf, snapshotOf } from '../model/load.js';
+import { describeId, idOf } from '../model/resources.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { renderNode, type NodeRender, type RenderOptions, type Target } from '../render/index.js';
+import { UsageError } from './errors.js';
+
+/** The flags every command that renders from manifests accepts (node's util.parseArgs form). */
+export const renderFlags = {
+  file: { type: 'string', short: 'f', multiple: true },
+  node: { type: 'string', short: 'n' },
+  target: { type: 'string', short: 't' },
+  'router-id': { type: 'string' },
+  'secret-namespace': { type: 'string' },
+  passwords: { type: 'string' },
+  templates: { type: 'string' },
+} as const;
+
+/** Help lines for `renderFlags`. */
+export const renderFlagsHelp = `  -f, --file PATH       a manifest file (YAML or JSON, multi-document, List kinds) or a folder
+                        of them (*.yaml, *.yml, *.json); repeatable. Later documents with the same
+                        kind/namespace/name replace earlier ones, as kubectl apply would.
+  -n, --node NAME       the node to render (default: env NODENAME)
+  -t, --target T        linux (the six BIRD files, default), windows (peerings.ps1, blocks.ps1)
+                        or all
+      --router-id ID    an IPv4 router id, or "hash" (default: env CALICO_ROUTER_ID, else the
+                        node's IPv4 address)
+      --secret-namespace NS
+                        namespace of BGP password Secrets (default: env NAMESPACE, else kube-system)
+      --passwords MODE  inline (default, as Calico: password "..." in bird.cfg) or separate-file
+                        (each password once as a string constant in bird_passwords.cfg /
+                        bird6_passwords.cfg, mode 0600, included from bird.cfg / bird6.cfg, so the
+                        main files, previews and diffs hold no secret)
+      --templates DIR   user templates layered over the shipped ones (default: env
+                        BIRD_CONFD_TEMPLATES); see "Custom templates" in the README`;
+
+/** The parsed values of `renderFlags`. */
+export interface RenderFlagValues {
+  file?: string[];
+  node?: string;
+  target?: string;
+  'router-id'?: string;
+  'secret-namespace'?: string;
+  passwords?: string;
+  templates?: string;
+}
+
+/** Render options from flags, falling back to calico-node's environment variables. */
+export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessEnv, command: string): { node: string; files: string[]; options: RenderOptions } {
+  const node = values.node ?? env.NODENAME;
+  if (!values.file?.length) throw new UsageError(`${command} needs at least one -f PATH`);
+  if (!node) throw new UsageError(`${command} needs --node NAME (or env NODENAME)`);
+  const target = (values.target ?? 'linux') as Target;
+  if (!['linux', 'windows', 'all'].includes(target)) throw new UsageError(`--target must be linux, windows or all, not ${JSON.stringify(target)}`);
+  const passwords = values.passwords ?? 'inline';
+  if (passwords !== 'inline' && passwords !== 'separate-file') throw new UsageError(`--passwords must be inline or separate-file, not ${JSON.stringify(passwords)}`);
+  return {
+    node,
+    files: values.file,
+    options: {
+      target,
+      routerId: values['router-id'] ?? env.CALICO_ROUTER_ID,
+      secretNamespace: values['secret-namespace'] ?? env.NAMESPACE,
+      k8sNodeRef: env.CALICO_K8S_NODE_REF,
+      advertiseClusterIps: env.CALICO_ADVERTISE_CLUSTER_IPS,
+      passwords,
+      templateDir: values.templates ?? (env.BIRD_CONFD_TEMPLATES || undefined),
+    },
+  };
+}
+
+/** Loads manifests and renders one node; every problem is printed to stderr with its file. */
+export async function loadAndRender(files: readonly string[], node: string, options: RenderOptions): Promise<{ result: NodeRender | null; snapshot: Snapshot | null; diagnostics: Diagnostic[] }> {
+  const loaded = await loadManifestPaths(files);
+  const snapshot = hasErrors(loaded.diagnostics) ? null : snapshotOf(loaded.resources);
+  const result = snapshot ? renderNode(snapshot, node, options) : null;
+  // Render-time problems name the object; add the file it came from.
+  const fileOf = new Map(loaded.resources.map((r) => [describeId(idOf(r)), originOf(r)]));
+  const diagnostics = [...loaded.diagnostics, ...(result?.diagnostics ?? []).map((d) => (d.file || !d.object ? d : { ...d, file: fileOf.get(d.object) }))];
+  for (const d of diagnostics) process.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
+  return { result, snapshot, diagnostics };
+}

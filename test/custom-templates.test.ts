@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Ajv from 'ajv';
+import { loadManifestPaths, snapshotOf } from '../src/model/load.js';
+import { renderNode } from '../src/render/index.js';
+import { TemplateError, loadTemplateSet } from '../src/render/templates.js';
+import { birdParseDir } from './helpers/bird.js';
+import { goldenCases, renderCase } from './helpers/golden.js';
+
+const custom = join('fixtures', 'custom-templates');
+const work = mkdtempSync(join(tmpdir(), 'bird-confd-tpl-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+async function example(node: string, templateDir?: string) {
+  const loaded = await loadManifestPaths([join('fixtures', 'example')]);
+  return renderNode(snapshotOf(loaded.resources), node, { templateDir });
+}
+
+/** The config without BFD: the lines a BFD override adds removed. */
+function withoutBfd(text: string): string {
+  return text
+    .replace(/\n# BFD:[^\n]*\nprotocol bfd \{\n[^}]*\}\n/, '\n')
+    .split('\n')
+    .filter((l) => l.trim() !== 'bfd on;')
+    .join('\n')
+    .replace(/\n+$/, '\n');
+}
+
+describe('custom templates', () => {
+  test('a BFD override renders, passes bird -p, and leaves everything else as shipped', async () => {
+    const shipped = await example('node-a');
+    const bfd = await example('node-a', join(custom, 'bfd'));
+    assert.ok(shipped.files && bfd.files);
+    const birdCfg = bfd.files.get('bird.cfg')!;
+    assert.match(birdCfg, /protocol bfd \{/);
+    const sessions = [...birdCfg.matchAll(/^protocol bgp /gm)].length;
+    assert.ok(sessions >= 3);
+    assert.equal([...birdCfg.matchAll(/^ {2}bfd on;$/gm)].length, sessions, 'every BGP session has bfd on');
+    for (const [name, text] of shipped.files) assert.equal(withoutBfd(bfd.files.get(name)!), text.replace(/\n+$/, '\n'), `${name} changed beyond BFD`);
+    const dir = join(work, 'bfd');
+    mkdirSync(dir);
+    for (const [name, text] of bfd.files) writeFileSync(join(dir, name), text);
+    const parsed = await birdParseDir(dir);
+    assert.ok(parsed.ok, parsed.output);
+  });
+
+  test('an extra template renders an extra file; shipped partials stay available', async () => {
+    const r = await example('node-a', join(custom, 'bfd'));
+    assert.equal(r.files!.get('peers.txt'), 'Mesh_172_20_1_12 172.20.1.12 AS 64512 (mesh)\nMesh_172_20_2_13 172.20.2.13 AS 64512 (mesh)\nNode_172_20_1_1 172.20.1.1 AS 65001 (node)\n');
+    // bird.cfg.hbs of the override uses the shipped `main` partial, which uses the user's `peer` partial.
+    assert.match(r.files!.get('bird.cfg')!, /source address 172\.20\.1\.11;/);
+  });
+
+  test('an extra BIRD file that bird.cfg does not include gets a warning', async () => {
+    const dir = join(work, 'extra-cfg');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'bird_extra.cfg.hbs'), '# nothing\n');
+    const r = await example('node-a', dir);
+    assert.ok(r.diagnostics.some((d) => d.severity === 'warning' && d.object === 'template bird_extra.cfg.hbs' && /not included/.test(d.message)));
+  });
+
+  test('a field name typo fails at render time naming the template file and line', async () => {
+    await assert.rejects(example('node-a', join(custom, 'typo')), (err: Error) => {
+      assert.ok(err instanceof TemplateError);
+      assert.match(err.message, /fixtures\/custom-templates\/typo\/bird\.cfg\.hbs: line 3, column \d+: "nodeNmae" is not a field of the view here/);
+      return true;
+    });
+  });
+
+  test('a syntax error fails at start-up naming the file and line', () => {
+    assert.throws(() => loadTemplateSet(join('templates', 'bird'), join(custom, 'syntax')), /syntax\/bird\.cfg\.hbs: line 3: syntax error/);
+  });
+
+  test('the JSON Schema of the view validates the view of every fixture', async () => {
+    const schema = JSON.parse(readFileSync(join('dist', 'view.schema.json'), 'utf8'));
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    let checked = 0;
+    for (const c of goldenCases(join('fixtures', 'bird'))) {
+      for (const node of c.nodes) {
+        const { view } = await renderCase(c, node);
+        assert.ok(validate(JSON.parse(JSON.stringify(view))), `${c.name}/${node}: ${JSON.stringify(validate.errors)}`);
+        checked++;
+      }
+    }
+    for (const node of ['node-a', 'node-b', 'node-c']) {
+      assert.ok(validate(JSON.parse(JSON.stringify((await example(node)).view))));
+      checked++;
+    }
+    assert.ok(checked >= 15);
+    // The schema is strict enough to reject a wrong view.
+    assert.equal(validate({ viewVersion: 1, nodeName: 'x' }), false);
+  });
+});
