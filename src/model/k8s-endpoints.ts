@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ObjectMeta } from './common.js';
+import { ObjectMeta, isIp } from './common.js';
 
-const EndpointAddress = z.object({ ip: z.string(), nodeName: z.string().nullish() });
+const EndpointAddress = z.object({ ip: z.string().refine(isIp, 'not an IP address'), nodeName: z.string().nullish() });
 
 /** Kubernetes Endpoints: ready addresses and their nodes (notReadyAddresses are ignored, as in Calico). */
 export const Endpoints = z.object({

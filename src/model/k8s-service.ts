@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ObjectMeta } from './common.js';
+import { ObjectMeta, isIp } from './common.js';
+
+const ClusterIp = z.string().refine((s) => s === '' || s === 'None' || isIp(s), 'not an IP address (or "None")');
 
 /** Kubernetes Service: the fields service advertisement reads. */
 export const Service = z.object({
@@ -8,9 +10,9 @@ export const Service = z.object({
   spec: z
     .object({
       type: z.string().nullish(),
-      clusterIP: z.string().nullish(),
+      clusterIP: ClusterIp.nullish(),
       externalTrafficPolicy: z.string().nullish(),
-      externalIPs: z.array(z.string()).nullish(),
+      externalIPs: z.array(z.string().refine(isIp, 'not an IP address')).nullish(),
     })
     .nullish()
     .transform((s) => s ?? {}),

@@ -1,0 +1,181 @@
+import { bgpNeighbor, effectiveStatements, readBirdConfig, type BirdConfig, type BirdProtocol } from './bird-config.js';
+import { maskPasswordLine } from './mask.js';
+
+/** Which daemon reads a main file. */
+export type Daemon = 'bird' | 'bird6';
+
+/** What a reload (`birdc configure`) does to one BGP session. */
+export type Impact = 'added' | 'removed' | 'restarted' | 'unaffected';
+
+/** The reload impact on one BGP protocol. Reasons never hold a secret. */
+export interface ProtocolImpact {
+  readonly daemon: Daemon;
+  readonly protocol: string;
+  readonly neighbor: string;
+  readonly impact: Impact;
+  /** Why; for `unaffected`, what changes without a restart (empty when nothing does). */
+  readonly reasons: readonly string[];
+}
+
+/** The reload impact of replacing one file set by another. */
+export interface ReloadImpact {
+  readonly protocols: readonly ProtocolImpact[];
+  /** Changes that are not about one BGP session (other protocols, listen port). */
+  readonly notes: readonly string[];
+}
+
+const mains: readonly (readonly [Daemon, string])[] = [['bird', 'bird.cfg'], ['bird6', 'bird6.cfg']];
+
+// Statements BIRD 1.6 applies in place on `configure` (proto_reconfigure copies them over).
+const inPlace = /^(debug|description|mrtdump)\b/;
+// Filter and preference changes keep the session: routes are re-exported, or re-imported by a
+// route refresh (an import change restarts the session only if the peer cannot refresh).
+const routeOnly = /^(import|export|preference)\b/;
+
+/**
+ * Classifies what a BIRD 1.6 reload does to each BGP protocol when the files `before` are
+ * replaced by `after` (both keyed by file name). Pure; follows BIRD's reconfigure rules: a
+ * changed protocol option (its own or its template's) or router id restarts the session; a
+ * changed filter (or a function or constant it uses) re-announces routes without a restart.
+ */
+export function reloadImpact(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): ReloadImpact {
+  const protocols: ProtocolImpact[] = [];
+  const notes: string[] = [];
+  for (const [daemon, main] of mains) {
+    if (!before.has(main) && !after.has(main)) continue;
+    const old = readBirdConfig(before, main);
+    const cur = readBirdConfig(after, main);
+    protocols.push(...daemonImpact(daemon, old, cur));
+    notes.push(...daemonNotes(daemon, old, cur));
+  }
+  return { protocols, notes };
+}
+
+function daemonImpact(daemon: Daemon, old: BirdConfig, cur: BirdConfig): ProtocolImpact[] {
+  const oldBgp = new Map(old.protocols.filter((p) => p.type === 'bgp').map((p) => [p.name, p]));
+  const newBgp = new Map(cur.protocols.filter((p) => p.type === 'bgp').map((p) => [p.name, p]));
+  const names = [...new Set([...oldBgp.keys(), ...newBgp.keys()])].sort();
+  return names.map((name) => {
+    const o = oldBgp.get(name);
+    const n = newBgp.get(name);
+    const neighbor = describeNeighbor(effectiveStatements((n ?? o)!, n ? cur : old));
+    if (!o) return { daemon, protocol: name, neighbor, impact: 'added', reasons: [] };
+    if (!n) return { daemon, protocol: name, neighbor, impact: 'removed', reasons: [] };
+    return { daemon, protocol: name, neighbor, ...compareProtocol(o, old, n, cur) };
+  });
+}
+
+function compareProtocol(o: BirdProtocol, old: BirdConfig, n: BirdProtocol, cur: BirdConfig): { impact: Impact; reasons: string[] } {
+  const hard: string[] = [];
+  const soft: string[] = [];
+  if (old.routerId !== cur.routerId) hard.push(`router id changed: ${old.routerId ?? 'none'} -> ${cur.routerId ?? 'none'}`);
+  const a = effectiveStatements(o, old);
+  const b = effectiveStatements(n, cur);
+  for (const change of statementChanges(a, old, b, cur)) {
+    (inPlace.test(change.key) || routeOnly.test(change.key) ? soft : hard).push(change.text);
+  }
+  if (hard.length > 0) return { impact: 'restarted', reasons: hard };
+  for (const ref of filterRefs(b)) {
+    if (filterClosure(ref.name, old) !== filterClosure(ref.name, cur)) {
+      soft.push(`${ref.direction} filter ${ref.name} changed: routes ${ref.direction === 'export' ? 're-announced' : 're-imported (route refresh)'}, session kept`);
+    }
+  }
+  return { impact: 'unaffected', reasons: soft };
+}
+
+/** One statement difference, described without secrets. */
+interface StatementChange {
+  readonly key: string;
+  readonly text: string;
+}
+
+function statementChanges(a: readonly string[], old: BirdConfig, b: readonly string[], cur: BirdConfig): StatementChange[] {
+  const byKey = (list: readonly string[], config: BirdConfig) => {
+    const m = new Map<string, string[]>();
+    for (const s of list) {
+      const key = statementKey(s);
+      m.set(key, [...(m.get(key) ?? []), resolveDefines(s, config)]);
+    }
+    return m;
+  };
+  const x = byKey(a, old);
+  const y = byKey(b, cur);
+  const out: StatementChange[] = [];
+  for (const key of [...new Set([...x.keys(), ...y.keys()])].sort()) {
+    const before = x.get(key) ?? [];
+    const after = y.get(key) ?? [];
+    if (before.join('\n') === after.join('\n')) continue;
+    const show = (list: string[]) => list.map((s) => (/^password\b/.test(s) ? 'password "***"' : maskPasswordLine(s))).join('; ');
+    if (key === 'password') out.push({ key, text: before.length && after.length ? 'password changed' : after.length ? 'password added' : 'password removed' });
+    else if (!before.length) out.push({ key, text: `added: ${show(after)}` });
+    else if (!after.length) out.push({ key, text: `removed: ${show(before)}` });
+    else out.push({ key, text: `changed: ${show(before)} -> ${show(after)}` });
+  }
+  return out;
+}
+
+/** The words that name what a statement sets: `rr cluster id`, `neighbor`, `local as`, `password`. */
+export function statementKey(statement: string): string {
+  const words: string[] = [];
+  for (const w of statement.split(' ')) {
+    if (!/^[a-z]+$/.test(w) || (words.length > 0 && (w === 'on' || w === 'off' || w === 'yes' || w === 'no'))) break;
+    words.push(w);
+  }
+  return words.join(' ') || statement;
+}
+
+/** A statement with constants replaced by their values, for comparing (`password p1;` is the password). */
+function resolveDefines(statement: string, config: BirdConfig): string {
+  if (config.defines.size === 0) return statement;
+  return statement.replace(/\b[A-Za-z_]\w*\b/g, (w) => config.defines.get(w) ?? w);
+}
+
+function filterRefs(statements: readonly string[]): { direction: 'import' | 'export'; name: string }[] {
+  const out: { direction: 'import' | 'export'; name: string }[] = [];
+  for (const s of statements) {
+    const m = /^(import|export) filter ([A-Za-z_]\w*)$/.exec(s);
+    if (m) out.push({ direction: m[1] as 'import' | 'export', name: m[2]! });
+  }
+  return out;
+}
+
+/** A filter's text with every function and constant it uses, transitively, in a stable order. */
+function filterClosure(name: string, config: BirdConfig): string {
+  const parts: string[] = [];
+  const seen = new Set<string>();
+  const visit = (kind: string, id: string, body: string | undefined) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    parts.push(`${kind} ${id} ${body ?? '(undefined)'}`);
+    for (const m of (body ?? '').matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
+      const word = m[1]!;
+      if (m[2] && config.functions.has(word)) visit('function', word, config.functions.get(word));
+      else if (config.defines.has(word)) visit('define', word, config.defines.get(word));
+    }
+  };
+  visit('filter', name, config.filters.get(name));
+  return parts.sort().join('\n');
+}
+
+function daemonNotes(daemon: Daemon, old: BirdConfig, cur: BirdConfig): string[] {
+  const notes: string[] = [];
+  if (old.listen.join('\n') !== cur.listen.join('\n')) {
+    // Checked against BIRD 1.6.8: configure keeps the listening socket and every session.
+    notes.push(`${daemon}: listen setting changed (${old.listen.join('; ') || 'default'} -> ${cur.listen.join('; ') || 'default'}); BIRD 1.6 keeps its listening socket on a reload, so it takes effect only when ${daemon} restarts`);
+  }
+  const others = (c: BirdConfig) => new Map(c.protocols.filter((p) => p.type !== 'bgp').map((p) => [p.name, p.statements.join('\n')]));
+  const a = others(old);
+  const b = others(cur);
+  for (const name of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    if (!a.has(name)) notes.push(`${daemon}: protocol ${name} added`);
+    else if (!b.has(name)) notes.push(`${daemon}: protocol ${name} removed`);
+    else if (a.get(name) !== b.get(name)) notes.push(`${daemon}: protocol ${name} changed${name.startsWith('static') ? ' (routes updated in place; peers get the new announcements)' : ''}`);
+  }
+  if (cur.missingIncludes.length) notes.push(`${daemon}: included file(s) missing: ${cur.missingIncludes.join(', ')}`);
+  return notes;
+}
+
+function describeNeighbor(statements: readonly string[]): string {
+  const n = bgpNeighbor(statements);
+  return n ? `${n.address}${n.port ? ` port ${n.port}` : ''} as ${n.as}` : '';
+}

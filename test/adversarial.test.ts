@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { stringify } from 'yaml';
+import { parseManifestText, snapshotOf } from '../src/model/load.js';
+import { formatDiagnostic } from '../src/model/diagnostics.js';
+import { renderNode } from '../src/render/index.js';
+import { birdParseDir } from './helpers/bird.js';
+
+/** Values that try to break out of a BIRD string, statement, block or comment. */
+const hostile: Record<string, string> = {
+  quote: 'x"y',
+  semicolon: 'x;y',
+  'close brace': 'x}y',
+  'open brace': 'x{y',
+  newline: 'x\ny',
+  hash: 'x#y',
+  'comment start': 'x/*y',
+  backslash: 'x\\y',
+  nul: 'x\u0000y',
+  'non-ASCII': 'ñ€😀',
+  '10,000 characters': 'x'.repeat(10_000),
+  injection: '1.2.3.4"; }\nprotocol bgp evil { neighbor 6.6.6.6 as 666; } #',
+};
+
+type Doc = Record<string, unknown>;
+const v3 = 'projectcalico.org/v3';
+
+/** A small cluster; `a` is the node rendered. */
+function base(): Doc[] {
+  return [
+    { apiVersion: v3, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { serviceClusterIPs: [{ cidr: '10.96.0.0/16' }], communities: [{ name: 'c1', value: '64512:1' }], prefixAdvertisements: [{ cidr: '10.244.0.0/16', communities: ['c1'] }] } },
+    { apiVersion: v3, kind: 'Node', metadata: { name: 'a', labels: { rack: 'r1' } }, spec: { bgp: { ipv4Address: '10.0.0.1/24' } } },
+    { apiVersion: v3, kind: 'Node', metadata: { name: 'b', labels: { rack: 'r1' } }, spec: { bgp: { ipv4Address: '10.0.0.2/24' } } },
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'k', annotations: { 'projectcalico.org/IPv4Address': '10.0.0.3/24' } } },
+    { apiVersion: v3, kind: 'BGPPeer', metadata: { name: 'tor' }, spec: { nodeSelector: "rack == 'r1'", peerIP: '192.0.2.1', asNumber: 65001, password: { secretKeyRef: { name: 'pw', key: 'tor' } } } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pw', namespace: 'kube-system' }, stringData: { tor: 'fake-adversarial-pw' } },
+    { apiVersion: v3, kind: 'IPPool', metadata: { name: 'pool' }, spec: { cidr: '10.244.0.0/16', ipipMode: 'Never' } },
+    { apiVersion: 'crd.projectcalico.org/v1', kind: 'BlockAffinity', metadata: { name: 'blk' }, spec: { node: 'a', cidr: '10.244.1.0/26', state: 'confirmed' } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc', namespace: 'default' }, spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', clusterIP: '10.96.0.10', externalIPs: ['10.96.0.11'] } },
+    { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'svc', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.244.1.5', nodeName: 'a' }] }] },
+  ];
+}
+
+/** Where a hostile value is placed: every string that can reach output. */
+const placements: Record<string, (docs: Doc[], v: string) => void> = {
+  'node name': (d, v) => { (d[2]!.metadata as Doc).name = v; },
+  'label value': (d, v) => { ((d[2]!.metadata as Doc).labels as Doc).rack = v; },
+  'label key': (d, v) => { ((d[2]!.metadata as Doc).labels as Doc)[v] = 'x'; },
+  'BGPPeer name': (d, v) => { (d[4]!.metadata as Doc).name = v; },
+  'BGPPeer peerIP': (d, v) => { (d[4]!.spec as Doc).peerIP = v; },
+  'BGPPeer asNumber': (d, v) => { (d[4]!.spec as Doc).asNumber = v; },
+  'BGPPeer nodeSelector': (d, v) => { (d[4]!.spec as Doc).nodeSelector = v; },
+  'community value': (d, v) => { ((d[0]!.spec as Doc).communities as Doc[])[0]!.value = v; },
+  'community name': (d, v) => { ((d[0]!.spec as Doc).communities as Doc[])[0]!.name = v; ((d[0]!.spec as Doc).prefixAdvertisements as Doc[])[0]!.communities = [v]; },
+  'prefix CIDR': (d, v) => { ((d[0]!.spec as Doc).prefixAdvertisements as Doc[])[0]!.cidr = v; },
+  'Secret name': (d, v) => { ((d[4]!.spec as Doc).password as { secretKeyRef: Doc }).secretKeyRef.name = v; },
+  'Secret key': (d, v) => { ((d[4]!.spec as Doc).password as { secretKeyRef: Doc }).secretKeyRef.key = v; (d[5]!.stringData as Doc)[v] = 'fake'; },
+  'Secret value': (d, v) => { (d[5]!.stringData as Doc).tor = v; },
+  'service cluster IP': (d, v) => { (d[8]!.spec as Doc).clusterIP = v; },
+  'service external IP': (d, v) => { (d[8]!.spec as Doc).externalIPs = [v]; },
+  'service CIDR': (d, v) => { (d[0]!.spec as Doc).serviceClusterIPs = [{ cidr: v }]; },
+  'pool CIDR': (d, v) => { (d[6]!.spec as Doc).cidr = v; },
+  'Calico annotation': (d, v) => { ((d[3]!.metadata as Doc).annotations as Doc)['projectcalico.org/IPv4Address'] = v; },
+  'block state': (d, v) => { (d[7]!.spec as Doc).state = v; },
+};
+
+const work = mkdtempSync(join(tmpdir(), 'bird-confd-adv-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function render(docs: Doc[]) {
+  const text = docs.map((d) => stringify(d)).join('---\n');
+  const loaded = parseManifestText(text, 'hostile.yaml');
+  const r = renderNode(snapshotOf(loaded.resources), 'a');
+  return { files: r.files, diagnostics: [...loaded.diagnostics, ...r.diagnostics] };
+}
+
+const baseline = render(base());
+
+describe('hostile values in every field that can reach output', () => {
+  test('the baseline renders cleanly', () => {
+    assert.deepEqual(baseline.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.match(baseline.files!.get('bird.cfg')!, /password "fake-adversarial-pw";/);
+  });
+  let n = 0;
+  for (const [where, place] of Object.entries(placements)) {
+    test(where, async () => {
+      for (const [what, value] of Object.entries(hostile)) {
+        const docs = base();
+        place(docs, value);
+        const r = render(docs);
+        const label = `${where} = ${what}`;
+        assert.ok(r.files, `${label}: node a no longer renders: ${r.diagnostics.map(formatDiagnostic).join('; ')}`);
+        const all = [...r.files.values()].join('\n');
+        // Never a config that says something else than intended: no injected protocol, statement or neighbour.
+        assert.doesNotMatch(all, /evil|6\.6\.6\.6|as 666/, `${label}: injected text reached the config`);
+        const problems = r.diagnostics.filter((d) => d.object);
+        if (problems.length === 0) {
+          // No diagnostic: the value is only data, or inside a BIRD string that cannot end early.
+          const outsideStrings = all.replace(/"[^"\n]*"/g, '""');
+          assert.equal(outsideStrings.includes(value) && /[\n"{};]/.test(value), false, `${label}: raw value in output without a diagnostic`);
+        } else {
+          for (const d of problems) assert.ok(!formatDiagnostic(d).includes('\n'), `${label}: a diagnostic spans lines: ${JSON.stringify(formatDiagnostic(d))}`);
+        }
+        // Everything else still renders: the mesh session to b survives unless b itself was made bad.
+        if (where !== 'node name') assert.match(r.files.get('bird.cfg')!, /protocol bgp Mesh_10_0_0_2 /, `${label}: other objects were lost`);
+        const dir = join(work, `case-${++n}`);
+        mkdirSync(dir);
+        for (const [name, text] of r.files) writeFileSync(join(dir, name), text);
+        const parsed = await birdParseDir(dir);
+        assert.ok(parsed.ok, `${label}: bird -p rejects the output:\n${parsed.output}`);
+      }
+    });
+  }
+});
