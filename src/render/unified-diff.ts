@@ -40,7 +40,6 @@ export function diffLines(a: readonly string[], b: readonly string[]): DiffLine[
     if (x === prevX) out.push({ op: '+', text: b[--y]! });
     else out.push({ op: '-', text: a[--x]! });
   }
-  while (x > 0 && y > 0) out.push({ op: ' ', text: a[--x]! }), y--;
   return out.reverse();
 }
 
@@ -64,7 +63,7 @@ export function unifiedDiff(before: string, after: string, names: { readonly old
   while (i < script.length) {
     while (i < script.length && script[i]!.op === ' ') i++;
     if (i >= script.length) break;
-    let start = Math.max(0, i - context);
+    const start = Math.max(0, i - context);
     let end = i;
     // Extend the hunk while the next change is within 2 * context kept lines.
     for (;;) {
@@ -77,7 +76,6 @@ export function unifiedDiff(before: string, after: string, names: { readonly old
     const stop = Math.min(script.length, end + context);
     hunks.push(hunk(script, start, stop, mapLine));
     i = stop;
-    start = stop;
   }
   const header = `--- ${names.old}\n+++ ${names.new}\n`;
   const noNewline = (t: string) => t !== '' && !t.endsWith('\n');
