@@ -1,5 +1,9 @@
 import { renderCommand, renderUsage } from './render.js';
 import { viewCommand } from './view.js';
+import { statusCommand } from './status.js';
+import { diffCommand } from './diff.js';
+import { graphCommand } from './graph.js';
+import { packageVersion } from './version.js';
 import { InputError, UsageError } from './errors.js';
 
 const usage = `Usage: bird-confd <command> [options]
@@ -7,6 +11,9 @@ const usage = `Usage: bird-confd <command> [options]
 Commands:
   render    render one node's BIRD configuration from manifests (no cluster needed)
   view      print the node view (the data templates print) as JSON, or its JSON Schema
+  status    compare the BGP sessions BIRD runs with the rendered files (drift, sessions down)
+  diff      preview a change: file diffs (secrets masked) and what a reload does to each session
+  graph     draw the cluster's BGP peering topology (Graphviz DOT or SVG)
 
 Run "bird-confd <command> --help" for the options of a command.
 
@@ -14,6 +21,9 @@ ${renderUsage}`;
 
 type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>;
 const commands: Record<string, Command> = { render: renderCommand, view: viewCommand };
+commands.status = statusCommand;
+commands.diff = diffCommand;
+commands.graph = graphCommand;
 
 /** Runs the CLI and returns the exit code; the only place where errors become exit codes. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -21,6 +31,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (!name || name === '-h' || name === '--help' || name === 'help') {
     process.stdout.write(`${usage}\n`);
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === 'version') {
+    // Also the container's health probe until the daemon serves /livez.
+    process.stdout.write(`bird-confd ${packageVersion()}\n`);
+    return 0;
   }
   const command = commands[name];
   if (!command) {

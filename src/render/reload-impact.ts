@@ -75,12 +75,14 @@ function compareProtocol(o: BirdProtocol, old: BirdConfig, n: BirdProtocol, cur:
     (inPlace.test(change.key) || routeOnly.test(change.key) ? soft : hard).push(change.text);
   }
   if (hard.length > 0) return { impact: 'restarted', reasons: hard };
-  for (const ref of filterRefs(b)) {
-    if (filterClosure(ref.name, old) !== filterClosure(ref.name, cur)) {
-      soft.push(`${ref.direction} filter ${ref.name} changed: routes ${ref.direction === 'export' ? 're-announced' : 're-imported (route refresh)'}, session kept`);
-    }
-  }
-  return { impact: 'unaffected', reasons: soft };
+  return { impact: 'unaffected', reasons: [...soft, ...filterChanges(b, old, cur).map((c) => `${c}, session kept`)] };
+}
+
+/** The filters a protocol uses whose text (or a function or constant they use) changed. */
+function filterChanges(statements: readonly string[], old: BirdConfig, cur: BirdConfig, exported = 're-announced'): string[] {
+  return filterRefs(statements)
+    .filter((ref) => filterClosure(ref.name, old) !== filterClosure(ref.name, cur))
+    .map((ref) => `${ref.direction} filter ${ref.name} changed: routes ${ref.direction === 'export' ? exported : 're-imported (route refresh)'}`);
 }
 
 /** One statement difference, described without secrets. */
@@ -114,11 +116,16 @@ function statementChanges(a: readonly string[], old: BirdConfig, b: readonly str
   return out;
 }
 
-/** The words that name what a statement sets: `rr cluster id`, `neighbor`, `local as`, `password`. */
+// Options whose value is a keyword (`debug all`, `passive on`, `next hop keep`): the key is the option.
+const keywordOptions = ['debug', 'import', 'export', 'passive', 'next hop', 'gateway', 'add paths', 'graceful restart', 'multihop', 'mrtdump', 'direct', 'bfd', 'ttl security', 'interpret communities', 'enable route refresh', 'enable as4', 'disabled', 'deterministic med', 'prefer older', 'secondary'];
+
+/** The words that name what a statement sets: `rr cluster id`, `neighbor`, `local as`, `debug`. */
 export function statementKey(statement: string): string {
+  const known = keywordOptions.find((k) => statement === k || statement.startsWith(`${k} `));
+  if (known) return known;
   const words: string[] = [];
   for (const w of statement.split(' ')) {
-    if (!/^[a-z]+$/.test(w) || (words.length > 0 && (w === 'on' || w === 'off' || w === 'yes' || w === 'no'))) break;
+    if (!/^[a-z]+$/.test(w)) break;
     words.push(w);
   }
   return words.join(' ') || statement;
@@ -163,13 +170,16 @@ function daemonNotes(daemon: Daemon, old: BirdConfig, cur: BirdConfig): string[]
     // Checked against BIRD 1.6.8: configure keeps the listening socket and every session.
     notes.push(`${daemon}: listen setting changed (${old.listen.join('; ') || 'default'} -> ${cur.listen.join('; ') || 'default'}); BIRD 1.6 keeps its listening socket on a reload, so it takes effect only when ${daemon} restarts`);
   }
-  const others = (c: BirdConfig) => new Map(c.protocols.filter((p) => p.type !== 'bgp').map((p) => [p.name, p.statements.join('\n')]));
+  const others = (c: BirdConfig) => new Map(c.protocols.filter((p) => p.type !== 'bgp').map((p) => [p.name, p]));
   const a = others(old);
   const b = others(cur);
   for (const name of [...new Set([...a.keys(), ...b.keys()])].sort()) {
-    if (!a.has(name)) notes.push(`${daemon}: protocol ${name} added`);
-    else if (!b.has(name)) notes.push(`${daemon}: protocol ${name} removed`);
-    else if (a.get(name) !== b.get(name)) notes.push(`${daemon}: protocol ${name} changed${name.startsWith('static') ? ' (routes updated in place; peers get the new announcements)' : ''}`);
+    const x = a.get(name);
+    const y = b.get(name);
+    if (!x) notes.push(`${daemon}: protocol ${name} added`);
+    else if (!y) notes.push(`${daemon}: protocol ${name} removed`);
+    else if (x.statements.join('\n') !== y.statements.join('\n')) notes.push(`${daemon}: protocol ${name} changed${y.type === 'static' ? ' (routes updated in place; peers get the new announcements)' : ''}`);
+    else notes.push(...filterChanges(y.statements, old, cur, 're-exported').map((c) => `${daemon}: protocol ${name}: ${c}`));
   }
   if (cur.missingIncludes.length) notes.push(`${daemon}: included file(s) missing: ${cur.missingIncludes.join(', ')}`);
   return notes;
