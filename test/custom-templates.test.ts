@@ -22,7 +22,7 @@ async function example(node: string, templateDir?: string) {
 /** The config without BFD: the lines a BFD override adds removed. */
 function withoutBfd(text: string): string {
   return text
-    .replace(/\n# BFD:[^\n]*\nprotocol bfd \{\n[^}]*\}\n/, '\n')
+    .replace(/\n# BFD:[^\n]*\nprotocol bfd \{\n {2}multihop \{[^}]*\};\n\}\n?/, '\n')
     .split('\n')
     .filter((l) => l.trim() !== 'bfd on;')
     .join('\n')
