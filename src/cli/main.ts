@@ -1,5 +1,6 @@
 import { renderCommand, renderUsage } from './render.js';
 import { viewCommand } from './view.js';
+import { watchCommand } from './watch.js';
 import { statusCommand } from './status.js';
 import { diffCommand } from './diff.js';
 import { graphCommand } from './graph.js';
@@ -10,6 +11,7 @@ const usage = `Usage: bird-confd <command> [options]
 
 Commands:
   render    render one node's BIRD configuration from manifests (no cluster needed)
+  watch     follow a datastore and keep this node's BIRD files applied (the sidecar)
   view      print the node view (the data templates print) as JSON, or its JSON Schema
   status    compare the BGP sessions BIRD runs with the rendered files (drift, sessions down)
   diff      preview a change: file diffs (secrets masked) and what a reload does to each session
@@ -20,7 +22,7 @@ Run "bird-confd <command> --help" for the options of a command.
 ${renderUsage}`;
 
 type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>;
-const commands: Record<string, Command> = { render: renderCommand, view: viewCommand };
+const commands: Record<string, Command> = { watch: watchCommand, render: renderCommand, view: viewCommand };
 commands.status = statusCommand;
 commands.diff = diffCommand;
 commands.graph = graphCommand;
