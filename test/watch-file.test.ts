@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { y } from './helpers/snap.js';
+import { expectedFiles, filesIn, sameFiles, startWatch, until, type WatchProcess } from './helpers/watch.js';
+
+const work = mkdtempSync(join(tmpdir(), 'bird-confd-watch-'));
+const running: WatchProcess[] = [];
+after(async () => {
+  for (const w of running) await w.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('watch --datastore file', () => {
+  test('--oneshot on the shipped example writes what render gives', async () => {
+    const out = join(work, 'oneshot');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '--datastore', 'file', '-f', 'fixtures/example', '--node', 'node-a', '--out', out, '--oneshot', '--no-reload', '--no-check'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(sameFiles(filesIn(out), await expectedFiles(['fixtures/example'], 'node-a')));
+  });
+
+  test('edits, additions, renames, deletions and half-written files', async () => {
+    const dir = join(work, 'manifests');
+    const out = join(work, 'out');
+    const reloads = join(work, 'reloads.log');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'config.yaml'), y.config('{serviceClusterIPs: [{cidr: 10.96.0.0/16}]}'));
+    writeFileSync(join(dir, 'nodes.yaml'), y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.2/24}'));
+    const w = startWatch(['--datastore', 'file', '-f', dir, '--node', 'a', '--out', out, '--debounce', '50', '--no-check', '--reload-cmd', `echo bird >> ${reloads}`, '--reload-cmd6', `echo bird6 >> ${reloads}`]);
+    running.push(w);
+    const converged = (what: string) => until(what, async () => sameFiles(filesIn(out), await expectedFiles([dir], 'a')));
+    const reloadCount = () => (existsSync(reloads) ? readFileSync(reloads, 'utf8').trim().split('\n').length : 0);
+
+    await converged('first render');
+    await until('first reloads', () => reloadCount() === 2);
+
+    writeFileSync(join(dir, 'nodes.yaml'), y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.3/24}'));
+    await converged('an edited file');
+    assert.match(filesIn(out).get('bird.cfg')!, /neighbor 10\.0\.0\.3 as 64512;/);
+
+    writeFileSync(join(dir, 'peer.yaml'), y.peer('tor', '{peerIP: 192.0.2.1, asNumber: 65001}'));
+    await converged('an added file');
+    assert.match(filesIn(out).get('bird.cfg')!, /protocol bgp Global_192_0_2_1 /);
+
+    renameSync(join(dir, 'peer.yaml'), join(dir, 'peer-renamed.yaml'));
+    await converged('a renamed file');
+    assert.match(filesIn(out).get('bird.cfg')!, /protocol bgp Global_192_0_2_1 /);
+
+    // A half-written file keeps the objects of its last good parse: b's session stays.
+    writeFileSync(join(dir, 'nodes.yaml'), 'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: b\n');
+    await until('the bad file is reported', () => /nodes\.yaml: invalid YAML/.test(w.output()));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(filesIn(out).get('bird.cfg')!, /neighbor 10\.0\.0\.3 as 64512;/);
+
+    rmSync(join(dir, 'peer-renamed.yaml'));
+    await until('a deleted file withdraws its peer', () => !/Global_192_0_2_1/.test(filesIn(out).get('bird.cfg') ?? 'Global_192_0_2_1'));
+
+    writeFileSync(join(dir, 'nodes.yaml'), y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.4/24}'));
+    await converged('the file fixed');
+
+    // An irrelevant change (a Service that is not Local; another node's annotations) renders and reloads nothing.
+    const reloadsBefore = reloadCount();
+    const applies = () => (w.output().match(/applied a new file set/g) ?? []).length;
+    const appliesBefore = applies();
+    writeFileSync(join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: default}\nspec: {type: ClusterIP, clusterIP: 10.96.0.9}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: b, annotations: {example.com/heartbeat: "1"}}\n');
+    await new Promise((r) => setTimeout(r, 600));
+    writeFileSync(join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: default}\nspec: {type: ClusterIP, clusterIP: 10.96.0.8}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: b, annotations: {example.com/heartbeat: "2"}}\n');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(applies(), appliesBefore, 'an irrelevant change was applied');
+    assert.equal(reloadCount(), reloadsBefore, 'an irrelevant change reloaded BIRD');
+
+    const { code, ms } = await w.stop();
+    assert.equal(code, 0);
+    assert.ok(ms < 2000, `SIGTERM took ${ms} ms`);
+    assert.deepEqual(readdirSync(out).filter((e) => e.startsWith('..') && e !== '..data').length, 1, 'staging debris left');
+  });
+});
