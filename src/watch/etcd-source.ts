@@ -102,7 +102,7 @@ export function createEtcdSource(config: EtcdConfig): Source {
         w.on('connected', () => emit({ type: 'status', state: 'connected' }));
         w.on('error', (err: Error) => {
           // A compacted start revision cancels the watch: list again from scratch.
-          emit({ type: 'status', state: 'disconnected', detail: err.message });
+          emit({ type: 'status', state: 'disconnected', detail: `watch canceled (compacted history?), listing again: ${err.message}` });
           void restart(emit);
         });
         return w;
@@ -114,7 +114,11 @@ export function createEtcdSource(config: EtcdConfig): Source {
   const restart = async (emit: (e: SourceEvent) => void): Promise<void> => {
     if (restarting || stopped) return;
     restarting = true;
-    await Promise.all(watchers.map((w) => w.cancel().catch(() => undefined)));
+    // A watcher the server already canceled may never answer a cancel: do not wait for it.
+    for (const w of watchers) {
+      w.removeAllListeners();
+      void w.cancel().catch(() => undefined);
+    }
     watchers = [];
     while (!stopped) {
       try {
@@ -135,7 +139,7 @@ export function createEtcdSource(config: EtcdConfig): Source {
     },
     async stop() {
       stopped = true;
-      await Promise.all(watchers.map((w) => w.cancel().catch(() => undefined)));
+      await Promise.race([Promise.all(watchers.map((w) => w.cancel().catch(() => undefined))), new Promise((r) => setTimeout(r, 500))]);
       client.close();
     },
   };
