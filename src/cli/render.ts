@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hasErrors } from '../model/diagnostics.js';
 import { holdsSecret } from '../render/index.js';
+import { maskPasswords } from '../render/mask.js';
 import { loadAndRender, renderFlags, renderFlagsHelp, renderOptionsFrom } from './common.js';
 import { InputError } from './errors.js';
 import { replaceDir } from './output-dir.js';
@@ -12,7 +13,9 @@ Renders one node's BIRD configuration from manifests, with no cluster.
 
 ${renderFlagsHelp}
   -o, --out DIR         write the files into DIR, replacing it as a whole (created if needed);
-                        without it, every file is printed under a "==> name <==" header line
+                        without it, every file is printed under a "==> name <==" header line,
+                        with passwords shown as "***"
+      --show-secrets    print passwords in the preview as they are
   -h, --help            this help
 
 Environment: NODENAME, CALICO_ROUTER_ID, NAMESPACE, CALICO_K8S_NODE_REF (the node name used by
@@ -24,7 +27,7 @@ Exit status: 0 rendered; 1 bad input (one line per problem: file, object, field)
 export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...renderFlags, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+    options: { ...renderFlags, out: { type: 'string', short: 'o' }, 'show-secrets': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
     allowPositionals: false,
   });
@@ -39,7 +42,8 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   if (values.out) {
     await replaceDir(values.out, result.files, (name) => holdsSecret(view, name));
   } else {
-    for (const [name, text] of result.files) process.stdout.write(`==> ${name} <==\n${text}\n`);
+    // A preview on a terminal or in a CI log must not leak passwords: masked unless asked for.
+    for (const [name, text] of result.files) process.stdout.write(`==> ${name} <==\n${values['show-secrets'] ? text : maskPasswords(text)}\n`);
   }
   return 0;
 }
