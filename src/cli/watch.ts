@@ -139,8 +139,8 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   const server = values['metrics-address']
     ? await startHealthServer(values['metrics-address'], metrics, () => ({
         live: true,
-        ready: daemon.state.synced && daemon.state.lastApplyOk,
-        detail: !daemon.state.synced ? 'waiting for the datastore' : daemon.state.lastError ?? 'in sync',
+        ready: daemon.state.firstRunDone && daemon.allSourcesSynced() && daemon.state.lastApplyOk,
+        detail: !daemon.allSourcesSynced() ? 'a datastore source is not synced' : daemon.state.lastError ?? 'in sync',
       }))
     : null;
   logger.info({ node, datastore, out: join(out) }, 'starting');

@@ -31,6 +31,8 @@ export interface DaemonConfig {
 /** What the daemon last did, for status, health and tests. */
 export interface DaemonState {
   synced: boolean;
+  /** The first render after the first sync has run (applied, skipped or failed). */
+  firstRunDone: boolean;
   applies: number;
   reloads: number;
   lastError: string | null;
@@ -48,7 +50,7 @@ function keyOf(id: ResourceId): string {
  */
 export class Daemon {
   readonly snapshot = new Snapshot();
-  readonly state: DaemonState = { synced: false, applies: 0, reloads: 0, lastError: null, lastApplyOk: true };
+  readonly state: DaemonState = { synced: false, firstRunDone: false, applies: 0, reloads: 0, lastError: null, lastApplyOk: true };
   private readonly owned = new Map<string, Map<string, ResourceId>>();
   private readonly resetting = new Map<string, Set<string>>();
   private readonly syncedSources = new Set<string>();
@@ -82,6 +84,11 @@ export class Daemon {
     if (this.timer) clearTimeout(this.timer);
     await Promise.all(this.config.sources.map((s) => s.stop().catch(() => undefined)));
     await this.running;
+  }
+
+  /** Whether every source is synced and watching now (false while one is disconnected). */
+  allSourcesSynced(): boolean {
+    return this.syncedSources.size === this.config.sources.length;
   }
 
   /** Resolves when the render/apply work queued so far is done. */
@@ -137,6 +144,10 @@ export class Daemon {
         if (e.state === 'disconnected') {
           this.syncedSources.delete(source);
           this.config.metrics?.sourceSynced.set({ source }, 0);
+        } else if (this.state.synced && !this.resetting.has(source)) {
+          // Reconnected and resumed watching: in sync again.
+          this.syncedSources.add(source);
+          this.config.metrics?.sourceSynced.set({ source }, 1);
         }
         log.info({ source, state: e.state, detail: e.detail }, 'source status');
         break;
@@ -159,7 +170,10 @@ export class Daemon {
           this.state.lastApplyOk = false;
           this.config.logger.error({ err }, 'render failed; the last good files stay');
         })
-        .finally(() => this.firstRunDone?.());
+        .finally(() => {
+          this.state.firstRunDone = true;
+          this.firstRunDone?.();
+        });
     }, delayMs);
   }
 
