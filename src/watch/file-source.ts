@@ -53,7 +53,9 @@ export function createFileSource(paths: readonly string[]): Source {
       watcher = watch(paths.map((p) => resolve(p)), {
         ignoreInitial: false,
         ignored: (path, stats) => Boolean(stats?.isFile() && !manifest.test(path)) || /(^|\/)\.[^/]+$/.test(path),
-        awaitWriteFinish: false,
+        // A file is read once its size has been stable for a moment: an editor's truncate-then-
+        // write must not be read as an empty file (which would withdraw its objects).
+        awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 },
       });
       watcher.on('add', (f) => queue(() => load(f)));
       watcher.on('change', (f) => queue(() => load(f)));
