@@ -58,8 +58,11 @@ describe('watch --datastore file', () => {
     rmSync(join(dir, 'peer-renamed.yaml'));
     await until('a deleted file withdraws its peer', () => !/Global_192_0_2_1/.test(filesIn(out).get('bird.cfg') ?? 'Global_192_0_2_1'));
 
+    const reloadsBeforeFix = reloadCount();
     writeFileSync(join(dir, 'nodes.yaml'), y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.4/24}'));
     await converged('the file fixed');
+    await until('the fix reloaded bird', () => reloadCount() > reloadsBeforeFix);
+    await new Promise((r) => setTimeout(r, 200));
 
     // An irrelevant change (a Service that is not Local; another node's annotations) renders and reloads nothing.
     const reloadsBefore = reloadCount();

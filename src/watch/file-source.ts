@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { parseManifestText } from '../model/load.js';
+import { manifestFiles, parseManifestText } from '../model/load.js';
 import { idOf, type Resource, type ResourceId } from '../model/resources.js';
 import type { Source, SourceEvent } from './source.js';
 
@@ -50,8 +50,10 @@ export function createFileSource(paths: readonly string[]): Source {
         chain = chain.then(fn, fn);
       };
       emit({ type: 'reset' });
+      // The first list is a plain scan, so that `synced` follows every file's objects for sure.
+      for (const path of paths) for (const file of await manifestFiles(resolve(path))) await load(file);
       watcher = watch(paths.map((p) => resolve(p)), {
-        ignoreInitial: false,
+        ignoreInitial: true,
         ignored: (path, stats) => Boolean(stats?.isFile() && !manifest.test(path)) || /(^|\/)\.[^/]+$/.test(path),
         // A file is read once its size has been stable for a moment: an editor's truncate-then-
         // write must not be read as an empty file (which would withdraw its objects).
