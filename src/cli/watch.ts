@@ -11,6 +11,7 @@ import { createSources } from '../watch/sources.js';
 import { renderFlags, renderFlagsHelp } from './common.js';
 import { UsageError } from './errors.js';
 import type { Target } from '../render/index.js';
+import { windowsReloadCommand } from '../render/windows-view.js';
 
 /** Help text of `bird-confd watch`. */
 export const watchUsage = `Usage: bird-confd watch [--datastore file|etcdv3|kubernetes] [--node NAME] [--out DIR] [options]
@@ -30,7 +31,8 @@ ${renderFlagsHelp}
       --check-cmd CMD   check of the staged bird.cfg, {file} = its path (default: bird -p -c {file})
       --check-cmd6 CMD  the same for bird6.cfg (default: bird6 -p -c {file})
       --no-check        do not check staged files
-      --reload-cmd CMD  reload bird with a shell command instead of its control socket
+      --reload-cmd CMD  reload bird with a shell command instead of its control socket (with
+                        --target windows the default is powershell -File OUT\\config-bgp.ps1)
       --reload-cmd6 CMD reload bird6 with a shell command
       --socket PATH     bird's control socket (default /var/run/calico/bird.ctl)
       --socket6 PATH    bird6's control socket (default /var/run/calico/bird6.ctl)
@@ -102,7 +104,8 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     checks.set('bird6.cfg', values['check-cmd6'] ?? 'bird6 -p -c {file}');
   }
   const sockets = { ipv4: values.socket ?? '/var/run/calico/bird.ctl', ipv6: values.socket6 ?? '/var/run/calico/bird6.ctl' };
-  const commands = { ipv4: values['reload-cmd'], ipv6: values['reload-cmd6'] ?? (values['reload-cmd'] ? undefined : undefined) };
+  // On a Windows node the scripts are applied by Calico's config-bgp.ps1 in the output folder.
+  const commands = { ipv4: values['reload-cmd'] ?? (target === 'windows' ? windowsReloadCommand(out) : undefined), ipv6: values['reload-cmd6'] ?? (target === 'windows' ? 'true' : undefined) };
   const reload: Reloader | null = values['no-reload']
     ? null
     : async (family) => {

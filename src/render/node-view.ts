@@ -5,6 +5,7 @@ import { clusterFacts, type ClusterFacts, type NodeInfo } from './cluster.js';
 import { communityRules } from './communities.js';
 import { effectiveAs, effectivePort, nodePeerings, type PeerRecord } from './peerings.js';
 import { serviceRoutes, type ServiceRoutes } from './services.js';
+import { windowsView } from './windows-view.js';
 import { VIEW_VERSION, type BgpView, type PasswordDefine, type BlockView, type FamilyView, type KernelPoolRule, type MeshView, type NodeView, type PeerKind, type PeerView } from './view-types.js';
 
 /** What Calico takes from the environment, passed in explicitly. */
@@ -58,6 +59,7 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
       debugLine: logLevel === 'debug' ? 'debug all;' : logLevel === 'info' ? 'debug { states };' : null,
       ipv4,
       ipv6,
+      windows: windowsView(ipv4, routerId.id, effectiveAs(cluster, self)),
       optionalFiles: { [ipv4.files.passwords]: ipv4.passwordDefines.length > 0, [ipv6.files.passwords]: ipv6.passwordDefines.length > 0 },
     },
     diagnostics,

@@ -144,7 +144,12 @@ export function renderNodeFiles(view: NodeView, target: Target = 'linux', userTe
   const dirs = target === 'all' ? ['bird', 'windows'] : [target === 'linux' ? 'bird' : 'windows'];
   for (const sub of dirs) {
     const files = [...loadTemplateSet(join(shippedTemplateDir, sub), userTemplateDir, sub === 'bird').files].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
-    for (const [name, t] of files) if (view.optionalFiles[name] !== false) out.set(name, t.render(view));
+    for (const [name, t] of files) {
+      if (view.optionalFiles[name] === false) continue;
+      const text = t.render(view);
+      // PowerShell scripts for Windows keep CRLF line endings, as Calico's do.
+      out.set(name, name.endsWith('.ps1') ? text.replace(/\r?\n/g, '\r\n') : text);
+    }
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { Family } from './addresses.js';
+import type { WindowsView } from './windows-view.js';
 
 /** The version of the node view; templates written by users depend on it (bump on incompatible change). */
 export const VIEW_VERSION = 1;
@@ -119,4 +120,6 @@ export interface NodeView {
    * here is rendered only when the value is true. Templates not listed always render.
    */
   readonly optionalFiles: Readonly<Record<string, boolean>>;
+  /** What the Windows scripts (peerings.ps1, blocks.ps1) print. */
+  readonly windows: WindowsView;
 }
