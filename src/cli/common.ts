@@ -14,6 +14,8 @@ export const renderFlags = {
   'secret-namespace': { type: 'string' },
   passwords: { type: 'string' },
   templates: { type: 'string' },
+  'loop-prevention': { type: 'string' },
+  'loop-prevention-table': { type: 'string' },
 } as const;
 
 /** Help lines for `renderFlags`. */
@@ -32,7 +34,13 @@ export const renderFlagsHelp = `  -f, --file PATH       a manifest file (YAML or
                         bird6_passwords.cfg, mode 0600, included from bird.cfg / bird6.cfg, so the
                         main files, previews and diffs hold no secret)
       --templates DIR   user templates layered over the shipped ones (default: env
-                        BIRD_CONFD_TEMPLATES); see "Custom templates" in the README`;
+                        BIRD_CONFD_TEMPLATES); see "Custom templates" in the README
+      --loop-prevention MODE
+                        Drop, Reject or Disabled: blackholes for unused service IPs in their own
+                        kernel table (default: FelixConfiguration default serviceLoopPrevention,
+                        else Disabled); see "Service loop prevention" in the README
+      --loop-prevention-table N
+                        the kernel table for those routes (default 250)`;
 
 /** The parsed values of `renderFlags`. */
 export interface RenderFlagValues {
@@ -43,6 +51,8 @@ export interface RenderFlagValues {
   'secret-namespace'?: string;
   passwords?: string;
   templates?: string;
+  'loop-prevention'?: string;
+  'loop-prevention-table'?: string;
 }
 
 /** Render options from flags, falling back to calico-node's environment variables. */
@@ -54,6 +64,10 @@ export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessE
   if (!['linux', 'windows', 'all'].includes(target)) throw new UsageError(`--target must be linux, windows or all, not ${JSON.stringify(target)}`);
   const passwords = values.passwords ?? 'inline';
   if (passwords !== 'inline' && passwords !== 'separate-file') throw new UsageError(`--passwords must be inline or separate-file, not ${JSON.stringify(passwords)}`);
+  const loop = values['loop-prevention'];
+  if (loop !== undefined && !['Drop', 'Reject', 'Disabled'].includes(loop)) throw new UsageError(`--loop-prevention must be Drop, Reject or Disabled, not ${JSON.stringify(loop)}`);
+  const table = values['loop-prevention-table'];
+  if (table !== undefined && !/^\d{1,10}$/.test(table)) throw new UsageError('--loop-prevention-table must be a number');
   return {
     node,
     files: values.file,
@@ -65,6 +79,8 @@ export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessE
       advertiseClusterIps: env.CALICO_ADVERTISE_CLUSTER_IPS,
       passwords,
       templateDir: values.templates ?? (env.BIRD_CONFD_TEMPLATES || undefined),
+      loopPrevention: loop as 'Drop' | 'Reject' | 'Disabled' | undefined,
+      loopPreventionTable: table === undefined ? undefined : Number(table),
     },
   };
 }

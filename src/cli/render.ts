@@ -39,6 +39,10 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   const { result, diagnostics } = await loadAndRender(files, node, options);
   if (!result?.files || !result.view || hasErrors(diagnostics)) throw new InputError('nothing rendered');
   const view = result.view;
+  for (const f of [view.ipv4, view.ipv6]) {
+    const lp = f.loopPrevention;
+    if (lp.enabled) process.stderr.write(`note: service loop prevention needs this policy rule (the watch daemon keeps it): ip -${f.family === 'ipv4' ? 4 : 6} rule add not iif lo lookup ${lp.kernelTable} priority 1000\n`);
+  }
   if (values.out) {
     await replaceDir(values.out, result.files, (name) => holdsSecret(view, name));
   } else {

@@ -8,6 +8,7 @@ import { runCommand } from '../watch/apply.js';
 import { BirdControl } from '../watch/bird-control.js';
 import { safeReload } from '../watch/safe-reload.js';
 import { createSources } from '../watch/sources.js';
+import { syncLoopPreventionRule } from '../watch/policy-rule.js';
 import { renderFlags, renderFlagsHelp } from './common.js';
 import { UsageError } from './errors.js';
 import type { Target } from '../render/index.js';
@@ -94,6 +95,7 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   if (reloadMode !== 'timeout' && reloadMode !== 'plain') throw new UsageError('--reload-mode must be timeout or plain');
   const passwords = values.passwords ?? 'inline';
   if (passwords !== 'inline' && passwords !== 'separate-file') throw new UsageError('--passwords must be inline or separate-file');
+  if (values['loop-prevention'] !== undefined && !['Drop', 'Reject', 'Disabled'].includes(values['loop-prevention'])) throw new UsageError('--loop-prevention must be Drop, Reject or Disabled');
 
   const logger = createLogger(logLevelOf(values['log-level'] ?? env.BGP_LOGSEVERITYSCREEN));
   const metrics = new DaemonMetrics();
@@ -137,6 +139,17 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
       advertiseClusterIps: env.CALICO_ADVERTISE_CLUSTER_IPS,
       passwords,
       templateDir: values.templates ?? (env.BIRD_CONFD_TEMPLATES || undefined),
+      loopPrevention: values['loop-prevention'] as 'Drop' | 'Reject' | 'Disabled' | undefined,
+      loopPreventionTable: values['loop-prevention-table'] === undefined ? undefined : Number(values['loop-prevention-table']),
+    },
+    afterRender: async (view) => {
+      if (target === 'windows') return;
+      // Keep the loop-prevention policy rule in step with the mode (idempotent; logged on change).
+      for (const f of [view.ipv4, view.ipv6]) {
+        const lp = f.loopPrevention;
+        const action = await syncLoopPreventionRule(lp.enabled, lp.kernelTable, f.family === 'ipv4' ? 4 : 6);
+        if (action === 'added' || action === 'removed') logger.info({ family: f.family, table: lp.kernelTable, action }, 'loop prevention policy rule');
+      }
     },
   });
   const server = values['metrics-address']

@@ -6,6 +6,7 @@ import { communityRules } from './communities.js';
 import { effectiveAs, effectivePort, nodePeerings, type PeerRecord } from './peerings.js';
 import { serviceRoutes, type ServiceRoutes } from './services.js';
 import { windowsView } from './windows-view.js';
+import { DEFAULT_LOOP_TABLE, loopPreventionMode, loopPreventionView, loopTableProblem, type LoopPreventionMode } from './loop-prevention.js';
 import { VIEW_VERSION, type BgpView, type PasswordDefine, type BlockView, type FamilyView, type KernelPoolRule, type MeshView, type NodeView, type PeerKind, type PeerView } from './view-types.js';
 
 /** What Calico takes from the environment, passed in explicitly. */
@@ -23,6 +24,10 @@ export interface ViewOptions {
    * string constant in bird_passwords.cfg / bird6_passwords.cfg, so the main files hold no secret.
    */
   readonly passwords?: 'inline' | 'separate-file';
+  /** Overrides FelixConfiguration `default` spec.serviceLoopPrevention. */
+  readonly loopPrevention?: LoopPreventionMode;
+  /** The kernel table for loop prevention blackholes (default 250). */
+  readonly loopPreventionTable?: number;
 }
 
 /** A node view, or null when it cannot be computed, with the problems found. */
@@ -46,7 +51,9 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
   const listenPort = self.listenPort ? { port: self.listenPort, scope: 'node' as const } : cluster.global.listenPort ? { port: cluster.global.listenPort, scope: 'global' as const } : null;
   const peerings = nodePeerings(cluster, snapshot, nodeName, { secretNamespace: options.secretNamespace ?? 'kube-system' }, diagnostics);
   const services = serviceRoutes(snapshot, cluster.global, options.k8sNodeRef ?? nodeName);
-  const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName, separatePasswords: options.passwords === 'separate-file' };
+  const loopMode = loopPreventionMode(snapshot.get('FelixConfiguration', 'default'), options.loopPrevention);
+  const loopTable = loopTableProblem(options.loopPreventionTable ?? DEFAULT_LOOP_TABLE, diagnostics);
+  const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName, separatePasswords: options.passwords === 'separate-file', loopMode, loopTable };
   const ipv4 = familyView(ctx, 'ipv4');
   const ipv6 = familyView(ctx, 'ipv6');
   return {
@@ -60,7 +67,12 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
       ipv4,
       ipv6,
       windows: windowsView(ipv4, routerId.id, effectiveAs(cluster, self)),
-      optionalFiles: { [ipv4.files.passwords]: ipv4.passwordDefines.length > 0, [ipv6.files.passwords]: ipv6.passwordDefines.length > 0 },
+      optionalFiles: {
+        [ipv4.files.passwords]: ipv4.passwordDefines.length > 0,
+        [ipv6.files.passwords]: ipv6.passwordDefines.length > 0,
+        [ipv4.files.loop]: ipv4.loopPrevention.enabled,
+        [ipv6.files.loop]: ipv6.loopPrevention.enabled,
+      },
     },
     diagnostics,
   };
@@ -76,6 +88,8 @@ interface FamilyContext {
   readonly diagnostics: Diagnostic[];
   readonly nodeCfgName: string;
   readonly separatePasswords: boolean;
+  readonly loopMode: LoopPreventionMode;
+  readonly loopTable: number;
 }
 
 function chooseRouterId(self: NodeInfo, options: ViewOptions, diagnostics: Diagnostic[]): { id: string; source: NodeView['routerIdSource'] } {
@@ -92,8 +106,8 @@ function chooseRouterId(self: NodeInfo, options: ViewOptions, diagnostics: Diagn
 }
 
 const fileNames: Record<Family, FamilyView['files']> = {
-  ipv4: { main: 'bird.cfg', aggr: 'bird_aggr.cfg', ipam: 'bird_ipam.cfg', passwords: 'bird_passwords.cfg' },
-  ipv6: { main: 'bird6.cfg', aggr: 'bird6_aggr.cfg', ipam: 'bird6_ipam.cfg', passwords: 'bird6_passwords.cfg' },
+  ipv4: { main: 'bird.cfg', aggr: 'bird_aggr.cfg', ipam: 'bird_ipam.cfg', passwords: 'bird_passwords.cfg', loop: 'bird_loop.cfg' },
+  ipv6: { main: 'bird6.cfg', aggr: 'bird6_aggr.cfg', ipam: 'bird6_ipam.cfg', passwords: 'bird6_passwords.cfg', loop: 'bird6_loop.cfg' },
 };
 
 function familyView(ctx: FamilyContext, family: Family): FamilyView {
@@ -111,6 +125,7 @@ function familyView(ctx: FamilyContext, family: Family): FamilyView {
     routerIdComment: family === 'ipv6' ? 'a router id is 32 bits, also for MP-BGP over IPv6' : null,
     communityRules: communityRules(ctx.cluster.defaultConfig, ctx.cluster.nodeConfigs.get(ctx.nodeCfgName), family, ctx.diagnostics),
     passwordDefines,
+    loopPrevention: loopPreventionView(ctx.loopMode, ctx.loopTable, ctx.services.rejects[family]),
     bgp,
     blocks,
     hasStaticRoutes: blocks.length > 0 || staticRoutes.length > 0,

@@ -1,5 +1,6 @@
 import type { Family } from './addresses.js';
 import type { WindowsView } from './windows-view.js';
+import type { LoopPreventionView } from './loop-prevention.js';
 
 /** The version of the node view; templates written by users depend on it (bump on incompatible change). */
 export const VIEW_VERSION = 1;
@@ -83,7 +84,9 @@ export interface PasswordDefine {
 /** Everything one BIRD daemon (bird or bird6) gets for this node. */
 export interface FamilyView {
   readonly family: Family;
-  readonly files: { readonly main: string; readonly aggr: string; readonly ipam: string; readonly passwords: string };
+  readonly files: { readonly main: string; readonly aggr: string; readonly ipam: string; readonly passwords: string; readonly loop: string };
+  /** Service loop prevention: blackholes for the service ranges in their own kernel table. */
+  readonly loopPrevention: LoopPreventionView;
   /** Password constants for the separate password file; empty when passwords are inline. */
   readonly passwordDefines: readonly PasswordDefine[];
   /** This node's address in the family, or null (then no BGP is configured for it). */

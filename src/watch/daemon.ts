@@ -5,6 +5,7 @@ import { Snapshot } from '../model/snapshot.js';
 import { clusterFacts, type ClusterFacts } from '../render/cluster.js';
 import { affectedNodes, affects, type Change } from '../render/impact.js';
 import { holdsSecret, renderNode, type RenderOptions } from '../render/index.js';
+import type { NodeView } from '../render/view-types.js';
 import { applySet, cleanStale, CommandError, readCurrentSet, sameSet, setHash } from './apply.js';
 import type { DaemonMetrics } from './metrics.js';
 import { defaultBackoff, type Backoff, type Source, type SourceEvent } from './source.js';
@@ -26,6 +27,8 @@ export interface DaemonConfig {
   readonly logger: Logger;
   readonly metrics?: DaemonMetrics;
   readonly backoff?: Backoff;
+  /** Runs after a view was rendered (applied or unchanged), e.g. to keep the loop-prevention policy rule in place. */
+  readonly afterRender?: (view: NodeView) => Promise<void>;
 }
 
 /** What the daemon last did, for status, health and tests. */
@@ -205,6 +208,7 @@ export class Daemon {
     metrics?.renders.inc({ result: 'ok' });
     metrics?.observeView(result.view);
     const view = result.view;
+    await this.config.afterRender?.(view).catch((err: Error) => logger.error({ err }, 'after-render step failed'));
     const current = this.applied ?? (await readCurrentSet(this.config.out));
     if (sameSet(current, result.files)) {
       this.applied = current;

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { after, describe, test } from 'node:test';
+import { computeNodeView } from '../src/render/node-view.js';
+import { renderNodeFiles } from '../src/render/templates.js';
+import { syncLoopPreventionRule, type IpRunner } from '../src/watch/policy-rule.js';
+import { snap, y } from './helpers/snap.js';
+
+const felix = (mode: string) => `apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: {serviceLoopPrevention: ${mode}}\n---\n`;
+const base = y.config('{serviceClusterIPs: [{cidr: 10.96.0.0/16}, {cidr: "fd00:96::/112"}], serviceExternalIPs: [{cidr: 192.0.2.0/24}]}') + y.node('a', '{ipv4Address: 10.0.0.1/24, ipv6Address: "fd00::1/64"}');
+
+describe('service loop prevention in the view', () => {
+  test('Disabled by default: no extra file, no include (Calico-compatible output)', () => {
+    const v = computeNodeView(snap(base), 'a').view!;
+    assert.equal(v.ipv4.loopPrevention.enabled, false);
+    const files = renderNodeFiles(v);
+    assert.ok(!files.has('bird_loop.cfg') && !files.has('bird6_loop.cfg'));
+    assert.doesNotMatch(files.get('bird.cfg')!, /bird_loop/);
+  });
+  test('Drop from FelixConfiguration: blackholes for cluster and external ranges, per family', () => {
+    const v = computeNodeView(snap(base + felix('Drop')), 'a').view!;
+    assert.deepEqual(v.ipv4.loopPrevention, { enabled: true, mode: 'Drop', kernelTable: 250, routeType: 'blackhole', routes: ['10.96.0.0/16', '192.0.2.0/24'] });
+    assert.deepEqual(v.ipv6.loopPrevention.routes, ['fd00:96::/112']);
+    const files = renderNodeFiles(v);
+    assert.match(files.get('bird.cfg')!, /include "bird_loop\.cfg";/);
+    assert.match(files.get('bird_loop.cfg')!, /route 10\.96\.0\.0\/16 blackhole;/);
+    assert.match(files.get('bird_loop.cfg')!, /kernel table 250;/);
+  });
+  test('the option overrides FelixConfiguration; a reserved table is an error', () => {
+    const v = computeNodeView(snap(base + felix('Drop')), 'a', { loopPrevention: 'Reject', loopPreventionTable: 77 }).view!;
+    assert.equal(v.ipv4.loopPrevention.routeType, 'unreachable');
+    assert.equal(v.ipv4.loopPrevention.kernelTable, 77);
+    assert.equal(computeNodeView(snap(base + felix('Drop')), 'a', { loopPrevention: 'Disabled' }).view!.ipv4.loopPrevention.enabled, false);
+    const bad = computeNodeView(snap(base + felix('Drop')), 'a', { loopPreventionTable: 254 });
+    assert.ok(bad.diagnostics.some((d) => d.severity === 'error' && /not 253-255/.test(d.message)));
+  });
+});
+
+const root = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
+const ns = `bcl-lp-${process.pid}`;
+after(() => {
+  if (root) spawnSync('ip', ['netns', 'del', ns]);
+});
+
+describe('the policy rule', { skip: root ? false : 'needs root and ip netns' }, () => {
+  const inNs: IpRunner = (args) =>
+    new Promise((resolve, reject) => execFile('ip', ['-n', ns, ...args], (err, out, errOut) => (err ? reject(new Error(errOut)) : resolve(out))));
+  const count = async (fam: 4 | 6) => (await inNs([`-${fam}`, 'rule', 'show'])).split('\n').filter((l) => /not .*iif lo lookup 250\b/.test(l)).length;
+  test('is added once, kept idempotently, and removed when disabled', async () => {
+    assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
+    assert.equal(await syncLoopPreventionRule(true, 250, 4, inNs), 'added');
+    assert.equal(await syncLoopPreventionRule(true, 250, 4, inNs), 'present');
+    assert.equal(await count(4), 1);
+    assert.equal(await syncLoopPreventionRule(true, 250, 6, inNs), 'added');
+    assert.equal(await count(6), 1);
+    assert.equal(await syncLoopPreventionRule(false, 250, 4, inNs), 'removed');
+    assert.equal(await count(4), 0);
+    assert.equal(await syncLoopPreventionRule(false, 250, 4, inNs), 'absent');
+  });
+});
