@@ -136,10 +136,26 @@ function print(r: Row): void {
   for (const [name, v] of Object.entries(r.incremental)) console.log(`incremental, ${name}: median ${v.median} ms, p99 ${v.p99} ms, views recomputed ${v.recomputed} of ${v.of}`);
   console.log(`daemon RSS holding the snapshot: ${r.rssMb} MB`);
   if (r.etcd) console.log(`etcd put to files in place: ${'skipped' in r.etcd ? `skipped (${r.etcd.skipped})` : `p50 ${r.etcd.p50} ms, p99 ${r.etcd.p99} ms over ${r.etcd.n} changes`}`);
+  for (const t of targets(r)) console.log(`target ${t.what}: ${t.met ? 'met' : `MISSED by ${t.by}`} (${t.value})`);
+}
+
+/** The issue's targets that apply to a row, with whether they are met and by how much they are missed. */
+function targets(r: Row): { what: string; met: boolean; value: string; by: string }[] {
+  const out: { what: string; met: boolean; value: string; by: string }[] = [];
+  const check = (what: string, value: number, limit: number, unit: string) =>
+    out.push({ what, met: value <= limit, value: `${value} ${unit}`, by: `${round(value - limit)} ${unit} (${round(value / limit)}x)` });
+  if (r.shape === 'mesh' && r.size >= 5000) check('render/parse <= 1.0', r.ratio, 1, '');
+  if (r.size === 5000) {
+    for (const [name, v] of Object.entries(r.incremental)) check(`incremental p99 <= 10 ms (${name})`, v.p99, 10, 'ms');
+    check('daemon RSS <= 250 MB', r.rssMb, 250, 'MB');
+    if (r.shape === 'rr') check('cluster-wide preview < 30 s', r.clusterPreview.ms / 1000, 30, 's');
+    if (r.etcd && !('skipped' in r.etcd)) check('etcd put to files p99 <= 50 ms', r.etcd.p99, 50, 'ms');
+  }
+  return out;
 }
 
 const machine = { cpus: cpus().length, model: cpus()[0]?.model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
 const out = values.out ?? join('bench', 'results.json');
-writeFileSync(out, `${JSON.stringify({ machine, rows }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ machine, rows: rows.map((r) => ({ ...r, targets: targets(r) })) }, null, 2)}\n`);
 console.log(`\nwrote ${out}`);
 rmSync(work, { recursive: true, force: true });

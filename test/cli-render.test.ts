@@ -105,6 +105,13 @@ describe('bird-confd render', () => {
     assert.match(r.stderr, /warning: .*unknown kind ConfigMap/);
   });
 
+  test('resource limits: a file with too many documents is refused with a clear error', () => {
+    const many = manifest('---\n'.repeat(200_001));
+    const r = cli(['render', '--node', 'a', '-f', manifest(good), '-f', many]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /more than 200000 documents/);
+  });
+
   test('later files replace earlier documents of the same kind and name', () => {
     const r = cli(['render', '--node', 'a', '-f', manifest(good), '-f', manifest(y.node('b', '{ipv4Address: 10.0.0.99/24}'))]);
     assert.equal(r.code, 0, r.stderr);

@@ -30,7 +30,7 @@ export function originOf(resource: Resource): string | undefined {
 }
 
 /** Limits that stop a hostile or broken input from exhausting memory. */
-export const loadLimits = { maxFileBytes: 64 * 1024 * 1024, maxDocumentsPerFile: 200_000 } as const;
+export const loadLimits = { maxFileBytes: 64 * 1024 * 1024, maxDocumentsPerFile: 200_000, maxObjects: 2_000_000 } as const;
 
 const calicoGroups = new Set(['projectcalico.org/v3', 'crd.projectcalico.org/v1', '']);
 const kubeGroups = new Set(['v1', '']);
@@ -51,6 +51,7 @@ export function parseManifestText(text: string, file: string): LoadResult {
   const docs = parseAllDocuments(text, { uniqueKeys: false });
   const list = Array.isArray(docs) ? docs : [docs];
   if (list.length > loadLimits.maxDocumentsPerFile) {
+    // Many documents of one file are one List or many `---`; either way a bound, with a clear error.
     out.diagnostics.push({ severity: 'error', file, message: `more than ${loadLimits.maxDocumentsPerFile} documents` });
     return out;
   }
@@ -159,6 +160,10 @@ function fieldPath(path: readonly PropertyKey[]): string {
 export async function loadManifestPaths(paths: readonly string[]): Promise<LoadResult> {
   const out: LoadResult = { resources: [], diagnostics: [] };
   for (const path of paths) {
+    if (out.resources.length > loadLimits.maxObjects) {
+      out.diagnostics.push({ severity: 'error', file: path, message: `more than ${loadLimits.maxObjects} objects in all; not read` });
+      break;
+    }
     let files: string[];
     try {
       files = await manifestFiles(path);
