@@ -9,6 +9,7 @@ import { BirdControl } from '../watch/bird-control.js';
 import { safeReload } from '../watch/safe-reload.js';
 import { createSources } from '../watch/sources.js';
 import { syncLoopPreventionRule } from '../watch/policy-rule.js';
+import { startDriftCheck } from '../watch/drift.js';
 import { renderFlags, renderFlagsHelp } from './common.js';
 import { UsageError } from './errors.js';
 import type { Target } from '../render/index.js';
@@ -42,6 +43,9 @@ ${renderFlagsHelp}
       --reload-timeout S  BIRD undoes an unconfirmed reload after S seconds (default 120)
       --reload-grace S  seconds sessions get to come back before the reload is undone (default 60)
       --no-reload       write files only
+      --drift-interval S  every S seconds compare what BIRD runs (over its socket) with the
+                        applied files, as "status" does; on drift, log it and reload (default 60;
+                        0 turns it off; only with the socket reload)
       --metrics-address HOST:PORT
                         serve /metrics, /livez and /readyz there
       --log-level L     debug, info, warning, error (default: env BGP_LOGSEVERITYSCREEN, else info)
@@ -72,6 +76,7 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
       'reload-grace': { type: 'string' },
       'no-reload': { type: 'boolean' },
       'metrics-address': { type: 'string' },
+      'drift-interval': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -161,7 +166,10 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     : null;
   logger.info({ node, datastore, out: join(out) }, 'starting');
   await daemon.start();
+  const driftSeconds = Number(values['drift-interval'] ?? 60);
+  const stopDrift = reload && !commands.ipv4 && driftSeconds > 0 && target !== 'windows' ? startDriftCheck(daemon, sockets, driftSeconds * 1000, logger, metrics) : () => undefined;
   if (values.oneshot) {
+    stopDrift();
     await daemon.firstRun;
     await daemon.stop();
     server?.close();
@@ -170,6 +178,7 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping');
+      stopDrift();
       const deadline = new Promise((r) => setTimeout(r, 1500));
       void Promise.race([daemon.stop(), deadline]).then(() => {
         server?.close();

@@ -94,6 +94,18 @@ export class Daemon {
     return this.syncedSources.size === this.config.sources.length;
   }
 
+  /** The file set last applied (or found on disk), or null before the first render. */
+  appliedFiles(): ReadonlyMap<string, string> | null {
+    return this.applied;
+  }
+
+  /** Reloads a BIRD daemon on the next turn (e.g. after drift was found), even without a file change. */
+  requestReload(family: 'ipv4' | 'ipv6'): void {
+    this.pendingReload.add(family);
+    this.changes.push({ before: null, after: null });
+    this.schedule(0);
+  }
+
   /** Resolves when the render/apply work queued so far is done. */
   idle(): Promise<void> {
     return this.running;

@@ -13,6 +13,7 @@ export class DaemonMetrics {
   readonly lastApply = new Gauge({ name: 'bird_confd_last_apply_success_timestamp_seconds', help: 'When the files were last applied successfully (Unix time).', registers: [this.registry] });
   readonly appliedHash = new Gauge({ name: 'bird_confd_applied_config_info', help: 'The SHA-256 (first 16 hex digits) of the applied file set, as a label; the value is 1.', labelNames: ['hash'], registers: [this.registry] });
   readonly peers = new Gauge({ name: 'bird_confd_peers', help: 'BGP sessions in the rendered config, by kind (mesh, global, node) and family.', labelNames: ['kind', 'family'], registers: [this.registry] });
+  readonly drift = new Counter({ name: 'bird_confd_drift_total', help: 'Periodic checks that found BIRD running something other than the applied files, by daemon.', labelNames: ['daemon'], registers: [this.registry] });
   readonly renderSeconds = new Histogram({ name: 'bird_confd_render_duration_seconds', help: 'Time to compute and render the node files.', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
 
   constructor(withProcessMetrics = true) {
