@@ -225,14 +225,14 @@ describe('deploy/ manifests', () => {
     assert.ok(['file', 'etcdv3', 'kubernetes'].includes(args[args.indexOf('--datastore') + 1]!));
   });
 
-  test('the probe command works', async () => {
+  test('the probes hit the health endpoints the daemon serves on its --metrics-address', () => {
     const c = podSpec(of('DaemonSet')[0]!).containers.find((x) => x.name === 'bird-confd')!;
-    const probe = (c as unknown as { livenessProbe: { exec: { command: string[] } } }).livenessProbe.exec.command;
-    assert.deepEqual(probe.slice(0, 2), ['node', 'bin/bird-confd.js']);
-    assert.ok(existsSync(probe[1]!));
-    const r = await runCli(probe.slice(2));
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^bird-confd \d+\.\d+\.\d+\n$/);
+    const probes = c as unknown as { args: string[]; livenessProbe: { httpGet: { path: string; port: number; host: string } }; readinessProbe: { httpGet: { path: string; port: number; host: string } } };
+    assert.equal(probes.livenessProbe.httpGet.path, '/livez');
+    assert.equal(probes.readinessProbe.httpGet.path, '/readyz');
+    const address = probes.args[probes.args.indexOf('--metrics-address') + 1];
+    assert.equal(address, `${probes.livenessProbe.httpGet.host}:${probes.livenessProbe.httpGet.port}`);
+    assert.equal(address, `${probes.readinessProbe.httpGet.host}:${probes.readinessProbe.httpGet.port}`);
   });
 });
 
