@@ -48,6 +48,8 @@ ${renderFlagsHelp}
                         0 turns it off; only with the socket reload)
       --metrics-address HOST:PORT
                         serve /metrics, /livez and /readyz there
+      --degraded-after S  /readyz reports degraded (503) once a datastore source has been out of
+                        sync for S seconds (default 10); shorter blips do not flap the probe
       --log-level L     debug, info, warning, error (default: env BGP_LOGSEVERITYSCREEN, else info)
   -h, --help            this help
 
@@ -77,6 +79,7 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
       'no-reload': { type: 'boolean' },
       'metrics-address': { type: 'string' },
       'drift-interval': { type: 'string' },
+      'degraded-after': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -157,11 +160,16 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
       }
     },
   });
+  const degradedAfterMs = Number(values['degraded-after'] ?? 10) * 1000;
   const server = values['metrics-address']
     ? await startHealthServer(values['metrics-address'], metrics, () => ({
         live: true,
-        ready: daemon.state.firstRunDone && daemon.allSourcesSynced() && daemon.state.lastApplyOk,
-        detail: !daemon.allSourcesSynced() ? 'a datastore source is not synced' : daemon.state.lastError ?? 'in sync',
+        ready: daemon.state.firstRunDone && daemon.degradedSources(degradedAfterMs).length === 0 && daemon.state.lastApplyOk,
+        detail: daemon.degradedSources(degradedAfterMs).length
+          ? `degraded: ${daemon.degradedSources(degradedAfterMs).join(', ')} out of sync for ${degradedAfterMs / 1000} s or more; the last good files stay`
+          : !daemon.state.firstRunDone
+            ? 'waiting for the first sync'
+            : daemon.state.lastError ?? (daemon.allSourcesSynced() ? 'in sync' : 'a source is reconnecting'),
       }))
     : null;
   logger.info({ node, datastore, out: join(out) }, 'starting');

@@ -57,6 +57,8 @@ export class Daemon {
   private readonly owned = new Map<string, Map<string, ResourceId>>();
   private readonly resetting = new Map<string, Set<string>>();
   private readonly syncedSources = new Set<string>();
+  /** When each source that is out of sync now lost it. */
+  private readonly outSince = new Map<string, number>();
   private changes: Change[] = [];
   private facts: ClusterFacts | undefined;
   private timer: NodeJS.Timeout | null = null;
@@ -92,6 +94,11 @@ export class Daemon {
   /** Whether every source is synced and watching now (false while one is disconnected). */
   allSourcesSynced(): boolean {
     return this.syncedSources.size === this.config.sources.length;
+  }
+
+  /** Sources that have been out of sync for at least `ms` (a short blip does not count). */
+  degradedSources(ms: number, now = Date.now()): string[] {
+    return [...this.outSince].filter(([, since]) => now - since >= ms).map(([source]) => source);
   }
 
   /** The file set last applied (or found on disk), or null before the first render. */
@@ -143,6 +150,7 @@ export class Daemon {
           this.resetting.delete(source);
         }
         this.syncedSources.add(source);
+        this.outSince.delete(source);
         this.config.metrics?.sourceSynced.set({ source }, 1);
         log.info({ source }, 'source synced');
         if (!this.state.synced && this.syncedSources.size === this.config.sources.length) {
@@ -158,10 +166,12 @@ export class Daemon {
       case 'status':
         if (e.state === 'disconnected') {
           this.syncedSources.delete(source);
+          if (!this.outSince.has(source)) this.outSince.set(source, Date.now());
           this.config.metrics?.sourceSynced.set({ source }, 0);
         } else if (this.state.synced && !this.resetting.has(source)) {
           // Reconnected and resumed watching: in sync again.
           this.syncedSources.add(source);
+          this.outSince.delete(source);
           this.config.metrics?.sourceSynced.set({ source }, 1);
         }
         log.info({ source, state: e.state, detail: e.detail }, 'source status');
