@@ -55,11 +55,8 @@ export interface RenderFlagValues {
   'loop-prevention-table'?: string;
 }
 
-/** Render options from flags, falling back to calico-node's environment variables. */
-export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessEnv, command: string): { node: string; files: string[]; options: RenderOptions } {
-  const node = values.node ?? env.NODENAME;
-  if (!values.file?.length) throw new UsageError(`${command} needs at least one -f PATH`);
-  if (!node) throw new UsageError(`${command} needs --node NAME (or env NODENAME)`);
+/** Render options from flags, falling back to calico-node's environment variables; validates them. */
+export function renderOptionsOf(values: RenderFlagValues, env: NodeJS.ProcessEnv): RenderOptions & { target: Target } {
   const target = (values.target ?? 'linux') as Target;
   if (!['linux', 'windows', 'all'].includes(target)) throw new UsageError(`--target must be linux, windows or all, not ${JSON.stringify(target)}`);
   const passwords = values.passwords ?? 'inline';
@@ -69,20 +66,24 @@ export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessE
   const table = values['loop-prevention-table'];
   if (table !== undefined && !/^\d{1,10}$/.test(table)) throw new UsageError('--loop-prevention-table must be a number');
   return {
-    node,
-    files: values.file,
-    options: {
-      target,
-      routerId: values['router-id'] ?? env.CALICO_ROUTER_ID,
-      secretNamespace: values['secret-namespace'] ?? env.NAMESPACE,
-      k8sNodeRef: env.CALICO_K8S_NODE_REF,
-      advertiseClusterIps: env.CALICO_ADVERTISE_CLUSTER_IPS,
-      passwords,
-      templateDir: values.templates ?? (env.BIRD_CONFD_TEMPLATES || undefined),
-      loopPrevention: loop as 'Drop' | 'Reject' | 'Disabled' | undefined,
-      loopPreventionTable: table === undefined ? undefined : Number(table),
-    },
+    target,
+    routerId: values['router-id'] ?? env.CALICO_ROUTER_ID,
+    secretNamespace: values['secret-namespace'] ?? env.NAMESPACE,
+    k8sNodeRef: env.CALICO_K8S_NODE_REF,
+    advertiseClusterIps: env.CALICO_ADVERTISE_CLUSTER_IPS,
+    passwords,
+    templateDir: values.templates ?? (env.BIRD_CONFD_TEMPLATES || undefined),
+    loopPrevention: loop as 'Drop' | 'Reject' | 'Disabled' | undefined,
+    loopPreventionTable: table === undefined ? undefined : Number(table),
   };
+}
+
+/** The node, the manifest paths and the render options of a command that renders from manifests. */
+export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessEnv, command: string): { node: string; files: string[]; options: RenderOptions } {
+  const node = values.node ?? env.NODENAME;
+  if (!values.file?.length) throw new UsageError(`${command} needs at least one -f PATH`);
+  if (!node) throw new UsageError(`${command} needs --node NAME (or env NODENAME)`);
+  return { node, files: values.file, options: renderOptionsOf(values, env) };
 }
 
 /** Loads manifests and renders one node; every problem is printed to stderr with its file. */

@@ -10,9 +10,8 @@ import { safeReload } from '../watch/safe-reload.js';
 import { createSources } from '../watch/sources.js';
 import { syncLoopPreventionRule } from '../watch/policy-rule.js';
 import { startDriftCheck } from '../watch/drift.js';
-import { renderFlags, renderFlagsHelp } from './common.js';
+import { renderFlags, renderFlagsHelp, renderOptionsOf } from './common.js';
 import { UsageError } from './errors.js';
-import type { Target } from '../render/index.js';
 import { windowsReloadCommand } from '../render/windows-view.js';
 
 /** Help text of `bird-confd watch`. */
@@ -97,13 +96,10 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   if (datastore === 'file' && !values.file?.length) throw new UsageError('--datastore file needs -f PATH');
   const debounceMs = Number(values.debounce ?? 100);
   if (!Number.isInteger(debounceMs) || debounceMs < 0) throw new UsageError('--debounce must be a whole number of milliseconds');
-  const target = (values.target ?? 'linux') as Target;
-  if (!['linux', 'windows', 'all'].includes(target)) throw new UsageError('--target must be linux, windows or all');
+  const render = renderOptionsOf(values, env);
+  const target = render.target;
   const reloadMode = values['reload-mode'] ?? 'timeout';
   if (reloadMode !== 'timeout' && reloadMode !== 'plain') throw new UsageError('--reload-mode must be timeout or plain');
-  const passwords = values.passwords ?? 'inline';
-  if (passwords !== 'inline' && passwords !== 'separate-file') throw new UsageError('--passwords must be inline or separate-file');
-  if (values['loop-prevention'] !== undefined && !['Drop', 'Reject', 'Disabled'].includes(values['loop-prevention'])) throw new UsageError('--loop-prevention must be Drop, Reject or Disabled');
 
   const logger = createLogger(logLevelOf(values['log-level'] ?? env.BGP_LOGSEVERITYSCREEN));
   const metrics = new DaemonMetrics();
@@ -139,17 +135,7 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     reload,
     logger,
     metrics,
-    render: {
-      target,
-      routerId: values['router-id'] ?? env.CALICO_ROUTER_ID,
-      secretNamespace: values['secret-namespace'] ?? env.NAMESPACE,
-      k8sNodeRef: env.CALICO_K8S_NODE_REF,
-      advertiseClusterIps: env.CALICO_ADVERTISE_CLUSTER_IPS,
-      passwords,
-      templateDir: values.templates ?? (env.BIRD_CONFD_TEMPLATES || undefined),
-      loopPrevention: values['loop-prevention'] as 'Drop' | 'Reject' | 'Disabled' | undefined,
-      loopPreventionTable: values['loop-prevention-table'] === undefined ? undefined : Number(values['loop-prevention-table']),
-    },
+    render,
     afterRender: async (view) => {
       if (target === 'windows') return;
       // Keep the loop-prevention policy rule in step with the mode (idempotent; logged on change).
