@@ -42,6 +42,23 @@ describe('faults', () => {
     assert.ok(count >= 1);
   });
 
+  test('a failed reload is retried with back-off until it succeeds, and the failure is visible', async () => {
+    const dir = join(work, 'reload');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'nodes.yaml'), nodes(0));
+    const count = join(work, 'reload-count');
+    const times = join(work, 'reload-times');
+    // Fails twice, then succeeds; records when each attempt ran.
+    const script = `n=$(cat ${count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${count}; date +%s%N >> ${times}; [ $n -ge 3 ]`;
+    const w = startWatch(['-f', dir, '--node', 'a', '--out', join(work, 'reload-out'), '--debounce', '0', '--no-check', '--reload-cmd', `sh -c '${script}'`, '--reload-cmd6', 'true']);
+    running.push(w);
+    await until('the third attempt succeeded', () => /"outcome"/.test(w.output()) && existsSync(count) && readFileSync(count, 'utf8').trim() === '3', 20_000);
+    assert.equal((w.output().match(/reload failed; will retry/g) ?? []).length, 2);
+    const at = readFileSync(times, 'utf8').trim().split('\n').map((t) => Number(t) / 1e6);
+    const gaps = [at[1]! - at[0]!, at[2]! - at[1]!];
+    assert.ok(gaps[0]! >= 900 && gaps[1]! >= 1800, `retries not backed off: ${gaps.map(Math.round).join(' ms, ')} ms`);
+  });
+
   test('a full disk: no partial files, a clear error, and a retry that succeeds once there is room', { skip: process.getuid?.() !== 0 ? 'needs root to mount a tmpfs' : false }, async () => {
     const mnt = join(work, 'tiny');
     mkdirSync(mnt);

@@ -275,16 +275,17 @@ export class Daemon {
         const outcome = await reload(family);
         this.pendingReload.delete(family);
         this.state.reloads++;
-        this.reloadAttempt = 0;
         this.config.metrics?.reloads.inc({ daemon, result: outcome === 'rolled-back' ? 'rolled_back' : 'ok' });
         this.config.logger.info({ daemon, outcome }, 'reloaded');
       } catch (err) {
         this.config.metrics?.reloads.inc({ daemon, result: 'failed' });
         this.state.lastError = (err as Error).message;
         this.config.logger.error({ err, daemon }, 'reload failed; will retry');
-        this.retryLater();
       }
     }
+    // Back off while a reload keeps failing; start over once every pending reload went through.
+    if (this.pendingReload.size === 0) this.reloadAttempt = 0;
+    else this.retryLater();
   }
 
   private retryLater(): void {
