@@ -65,6 +65,15 @@ describe('watch --datastore kubernetes against an in-process API server', () => 
 
     // Heartbeat-like annotations change nothing that is rendered: no new apply.
     const applies = () => (w!.output().match(/applied a new file set/g) ?? []).length;
+    // Let the log of the last apply arrive (files are swapped before the line is written).
+    let settled = -1;
+    await until('the apply log settles', async () => {
+      const n = applies();
+      const stable = n === settled;
+      settled = n;
+      await new Promise((r) => setTimeout(r, 300));
+      return stable;
+    });
     const before = applies();
     api.set('nodes', kubeNode('b', '10.0.0.3', { 'example.com/heartbeat': '1' }));
     api.set('secrets', { metadata: { name: 'other', namespace: 'default' }, data: { x: 'eQ==' } });
