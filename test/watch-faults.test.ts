@@ -34,8 +34,11 @@ describe('faults', () => {
       writeFileSync(join(dir, 'nodes.yaml'), nodes(++i));
       await new Promise((r) => setTimeout(r, 10));
     }
+    const reloadLines = () => readFileSync(reloads, 'utf8').trim().split('\n').length;
     await until('the last change applied', async () => sameFiles(filesIn(out), await expectedFiles([dir], 'a')), 10_000);
-    const count = readFileSync(reloads, 'utf8').trim().split('\n').length - 1;
+    // The reload runs after the swap: wait for it rather than race it.
+    await until('a reload after the first', () => reloadLines() >= 2, 10_000);
+    const count = reloadLines() - 1;
     const windows = Math.ceil((Date.now() - start) / 500);
     assert.ok(i > 500, `only ${i} changes written`);
     assert.ok(count <= windows + 1, `${count} reloads for ${windows} debounce windows`);

@@ -16,6 +16,7 @@ export const renderFlags = {
   templates: { type: 'string' },
   'loop-prevention': { type: 'string' },
   'loop-prevention-table': { type: 'string' },
+  'service-routes': { type: 'string' },
 } as const;
 
 /** Help lines for `renderFlags`. */
@@ -40,7 +41,12 @@ export const renderFlagsHelp = `  -f, --file PATH       a manifest file (YAML or
                         kernel table (default: FelixConfiguration default serviceLoopPrevention,
                         else Disabled); see "Service loop prevention" in the README
       --loop-prevention-table N
-                        the kernel table for those routes (default 250)`;
+                        the kernel table for those routes (default 250)
+      --service-routes WHICH
+                        all (default, as Calico) or own: pass on to BGP peers only the service
+                        routes this node originates, never one learned from another node (so a
+                        Local service's /32 comes only from nodes with an endpoint) (default: env
+                        BIRD_CONFD_SERVICE_ROUTES)`;
 
 /** The parsed values of `renderFlags`. */
 export interface RenderFlagValues {
@@ -53,6 +59,7 @@ export interface RenderFlagValues {
   templates?: string;
   'loop-prevention'?: string;
   'loop-prevention-table'?: string;
+  'service-routes'?: string;
 }
 
 /** Render options from flags, falling back to calico-node's environment variables; validates them. */
@@ -65,6 +72,8 @@ export function renderOptionsOf(values: RenderFlagValues, env: NodeJS.ProcessEnv
   if (loop !== undefined && !['Drop', 'Reject', 'Disabled'].includes(loop)) throw new UsageError(`--loop-prevention must be Drop, Reject or Disabled, not ${JSON.stringify(loop)}`);
   const table = values['loop-prevention-table'];
   if (table !== undefined && !/^\d{1,10}$/.test(table)) throw new UsageError('--loop-prevention-table must be a number');
+  const serviceRoutes = values['service-routes'] ?? (env.BIRD_CONFD_SERVICE_ROUTES || 'all');
+  if (serviceRoutes !== 'all' && serviceRoutes !== 'own') throw new UsageError(`--service-routes must be all or own, not ${JSON.stringify(serviceRoutes)}`);
   return {
     target,
     routerId: values['router-id'] ?? env.CALICO_ROUTER_ID,
@@ -75,6 +84,7 @@ export function renderOptionsOf(values: RenderFlagValues, env: NodeJS.ProcessEnv
     templateDir: values.templates ?? (env.BIRD_CONFD_TEMPLATES || undefined),
     loopPrevention: loop as 'Drop' | 'Reject' | 'Disabled' | undefined,
     loopPreventionTable: table === undefined ? undefined : Number(table),
+    serviceRoutes,
   };
 }
 

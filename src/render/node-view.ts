@@ -28,6 +28,12 @@ export interface ViewOptions {
   readonly loopPrevention?: LoopPreventionMode;
   /** The kernel table for loop prevention blackholes (default 250). */
   readonly loopPreventionTable?: number;
+  /**
+   * Which routes inside the advertised service ranges go to BGP peers. `all` (Calico's way): any,
+   * so a node passes on another node's `Local` service /32 (with itself as next hop, on eBGP).
+   * `own`: only this node's own static routes; routes learned over BGP stay in.
+   */
+  readonly serviceRoutes?: 'all' | 'own';
 }
 
 /** A node view, or null when it cannot be computed, with the problems found. */
@@ -53,7 +59,7 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
   const services = serviceRoutes(snapshot, cluster.global, options.k8sNodeRef ?? nodeName);
   const loopMode = loopPreventionMode(snapshot.get('FelixConfiguration', 'default'), options.loopPrevention);
   const loopTable = loopTableProblem(options.loopPreventionTable ?? DEFAULT_LOOP_TABLE, diagnostics);
-  const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName, separatePasswords: options.passwords === 'separate-file', loopMode, loopTable };
+  const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName, separatePasswords: options.passwords === 'separate-file', loopMode, loopTable, ownServiceRoutesOnly: options.serviceRoutes === 'own' };
   const ipv4 = familyView(ctx, 'ipv4');
   const ipv6 = familyView(ctx, 'ipv6');
   return {
@@ -90,6 +96,7 @@ interface FamilyContext {
   readonly separatePasswords: boolean;
   readonly loopMode: LoopPreventionMode;
   readonly loopTable: number;
+  readonly ownServiceRoutesOnly: boolean;
 }
 
 function chooseRouterId(self: NodeInfo, options: ViewOptions, diagnostics: Diagnostic[]): { id: string; source: NodeView['routerIdSource'] } {
@@ -130,6 +137,7 @@ function familyView(ctx: FamilyContext, family: Family): FamilyView {
     blocks,
     hasStaticRoutes: blocks.length > 0 || staticRoutes.length > 0,
     staticRoutes,
+    exportOwnServiceRoutesOnly: ctx.ownServiceRoutesOnly && staticRoutes.length > 0,
     exportPools: pools.map((p) => p.cidr),
     kernelRejects: ctx.services.rejects[family],
     kernelPools: family === 'ipv4' && ctx.self.networkV4 ? pools.map((p) => kernelPoolRule(p, ctx.self.networkV4!)) : [],

@@ -100,6 +100,11 @@ export interface FamilyView {
   readonly hasStaticRoutes: boolean;
   /** Service and configured routes: blackholed locally, exported to peers. */
   readonly staticRoutes: readonly string[];
+  /**
+   * Whether routes inside `staticRoutes` are exported only when this node originates them (not when
+   * learned over BGP from another node): option `serviceRoutes: own`. False is Calico's behaviour.
+   */
+  readonly exportOwnServiceRoutesOnly: boolean;
   /** Pools whose routes are exported to peers, in key order (disabled pools too, as Calico does). */
   readonly exportPools: readonly string[];
   /** CIDRs never programmed into the kernel (service ranges). */

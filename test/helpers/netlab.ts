@@ -1,0 +1,303 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BirdControl } from '../../src/watch/bird-control.js';
+import type { ProtocolStatus } from '../../src/status/bird-replies.js';
+import { eventually, sleep } from './bird-lab.js';
+
+/** Whether this machine can run the lab: root, `ip netns`, `bird`, `birdc` and `iptables`. */
+export function netLabAvailable(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root for network namespaces';
+  for (const [cmd, args] of [['ip', ['netns', 'list']], ['bird', ['--version']], ['birdc', ['--help']], ['iptables', ['--version']]] as const) {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    if (r.error) return `${cmd} is not usable: ${r.error.message}`;
+    if (cmd !== 'birdc' && r.status !== 0) return `${cmd} is not usable: ${r.stderr}`;
+  }
+  return null;
+}
+
+const PREFIX = 'bcn-';
+const live = new Set<NetLab>();
+let hooked = false;
+
+/** Tears down every open lab synchronously: used on exit and on SIGINT/SIGTERM, when no promise will run. */
+function tearDownAll(): void {
+  for (const lab of live) lab.closeSync();
+}
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', tearDownAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      tearDownAll();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
+/**
+ * Removes namespaces that earlier lab runs left behind (their process id is in the name and the
+ * process is gone), so an interrupted run never blocks the next one.
+ */
+export function sweepStaleNamespaces(): void {
+  const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of listed.split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    const m = /^bcn-[a-z0-9]+-(\d+)-/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) spawnSync('ip', ['netns', 'del', name]);
+  }
+}
+
+/** A BIRD daemon running in one of the lab's namespaces. */
+export interface LabRouter {
+  readonly name: string;
+  readonly ns: string;
+  readonly socket: string;
+  readonly child: ChildProcess;
+  stderr(): string;
+}
+
+/**
+ * A small routed network for tests: one network namespace per router or host, routers joined on
+ * one Ethernet segment (a Linux bridge in its own namespace) and hosts joined by point-to-point
+ * veth pairs. Every namespace name carries the test process id; `close()` (and, should the test
+ * process be interrupted, an exit hook) stops every daemon and deletes every namespace, which
+ * takes their links with them.
+ */
+export class NetLab {
+  readonly dir = mkdtempSync(join(tmpdir(), 'bird-confd-netlab-'));
+  private readonly prefix: string;
+  private readonly namespaces: string[] = [];
+  private readonly routers = new Map<string, LabRouter>();
+  private readonly processes: ChildProcess[] = [];
+  private bridgeNs: string | null = null;
+
+  constructor(tag: string) {
+    if (!/^[a-z0-9]{1,8}$/.test(tag)) throw new Error(`lab tag must be short lowercase letters and digits: ${tag}`);
+    this.prefix = `${PREFIX}${tag}-${process.pid}-`;
+    hookExit();
+    live.add(this);
+  }
+
+  /** The namespace that holds `name`. */
+  ns(name: string): string {
+    return `${this.prefix}${name}`;
+  }
+
+  /** Creates a namespace for `name` with loopback up and forwarding on, as on a router or a Kubernetes node. */
+  addNamespace(name: string): string {
+    const ns = this.ns(name);
+    run('ip', ['netns', 'add', ns]);
+    this.namespaces.push(ns);
+    run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    for (const [key, value] of [
+      ['net.ipv4.ip_forward', '1'],
+      ['net.ipv4.conf.all.rp_filter', '0'],
+      ['net.ipv4.conf.default.rp_filter', '0'],
+      ['net.ipv4.conf.all.send_redirects', '0'],
+      ['net.ipv4.conf.default.send_redirects', '0'],
+    ] as const) {
+      run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', `${key}=${value}`]);
+    }
+    return ns;
+  }
+
+  /** Joins `name` (its namespace created when needed) to the shared segment as `eth0` with `cidr` (e.g. `10.78.0.11/24`). */
+  joinSegment(name: string, cidr: string): void {
+    if (this.bridgeNs === null) {
+      this.bridgeNs = this.addNamespace('br');
+      run('ip', ['-n', this.bridgeNs, 'link', 'add', 'br0', 'type', 'bridge']);
+      run('ip', ['-n', this.bridgeNs, 'link', 'set', 'br0', 'up']);
+    }
+    const ns = this.namespaces.includes(this.ns(name)) ? this.ns(name) : this.addNamespace(name);
+    const port = `p-${name}`.slice(0, 15);
+    run('ip', ['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', this.bridgeNs]);
+    run('ip', ['-n', this.bridgeNs, 'link', 'set', port, 'master', 'br0']);
+    run('ip', ['-n', this.bridgeNs, 'link', 'set', port, 'up']);
+    run('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'eth0']);
+    run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  }
+
+  /** A point-to-point link between `a` and `b` (namespaces created when needed), named `to-<other>` on each side. */
+  link(a: string, aCidr: string, b: string, bCidr: string): void {
+    for (const n of [a, b]) if (!this.namespaces.includes(this.ns(n))) this.addNamespace(n);
+    const [da, db] = [`to-${b}`.slice(0, 15), `to-${a}`.slice(0, 15)];
+    run('ip', ['link', 'add', da, 'netns', this.ns(a), 'type', 'veth', 'peer', 'name', db, 'netns', this.ns(b)]);
+    for (const [n, dev, cidr] of [[a, da, aCidr], [b, db, bCidr]] as const) {
+      run('ip', ['-n', this.ns(n), 'addr', 'add', cidr, 'dev', dev]);
+      run('ip', ['-n', this.ns(n), 'link', 'set', dev, 'up']);
+    }
+  }
+
+  /** Runs a command inside `name`'s namespace; throws with its stderr when it fails. */
+  exec(name: string, cmd: string, args: readonly string[]): string {
+    return run('ip', ['netns', 'exec', this.ns(name), cmd, ...args]);
+  }
+
+  /** Like `exec`, but returns the exit status and output instead of throwing. */
+  try(name: string, cmd: string, args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('ip', ['netns', 'exec', this.ns(name), cmd, ...args], { encoding: 'utf8', timeout: 30_000 });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '' };
+  }
+
+  /** Starts a long-running process inside `name`'s namespace; it is killed by `close()`. */
+  spawn(name: string, cmd: string, args: readonly string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', this.ns(name), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.processes.push(child);
+    return child;
+  }
+
+  /**
+   * Starts `bird -f -c config` in `name`'s namespace with its working folder set to the
+   * config's folder (for relative includes) and a private control socket; resolves once BIRD
+   * answers on it. A router already running under that name is stopped first.
+   */
+  async startBird(name: string, config: string, cwd: string): Promise<LabRouter> {
+    await this.stopBird(name);
+    const ns = this.ns(name);
+    const socket = join(this.dir, `${name}.ctl`);
+    const child = spawn('ip', ['netns', 'exec', ns, 'bird', '-f', '-c', config, '-s', socket, '-P', join(this.dir, `${name}.pid`)], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const router: LabRouter = { name, ns, socket, child, stderr: () => stderr };
+    this.routers.set(name, router);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`bird for ${name} exited (${child.exitCode}): ${stderr}`);
+      try {
+        (await BirdControl.open(socket, { timeoutMs: 1000 })).close();
+        return router;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`bird for ${name} did not answer on ${socket}: ${(err as Error).message} ${stderr}`);
+        await sleep(100);
+      }
+    }
+  }
+
+  /** Stops `name`'s BIRD (if running) and flushes the routes it left in the kernel (`persist`). */
+  async stopBird(name: string): Promise<void> {
+    const r = this.routers.get(name);
+    if (!r) return;
+    this.routers.delete(name);
+    await stopChild(r.child);
+    spawnSync('ip', ['-n', r.ns, 'route', 'flush', 'proto', 'bird']);
+    spawnSync('ip', ['-n', r.ns, '-6', 'route', 'flush', 'proto', 'bird']);
+  }
+
+  /** The running router `name`. */
+  router(name: string): LabRouter {
+    const r = this.routers.get(name);
+    if (!r) throw new Error(`no BIRD is running for ${name}`);
+    return r;
+  }
+
+  /** Runs a `birdc` command against `name`'s BIRD and returns its output. */
+  birdc(name: string, command: string): string {
+    return run('birdc', ['-s', this.router(name).socket, ...command.split(' ')]);
+  }
+
+  /** The BGP protocols of `name`'s BIRD. */
+  async bgpProtocols(name: string): Promise<ProtocolStatus[]> {
+    const c = await BirdControl.open(this.router(name).socket);
+    try {
+      return (await c.protocols()).filter((p) => p.proto === 'BGP');
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Waits until every named BGP protocol of `name` is Established. */
+  async established(name: string, protocols: readonly string[], timeoutMs = 30_000): Promise<void> {
+    await eventually(
+      `${name}: ${protocols.join(', ')} Established`,
+      async () => {
+        const all = await this.bgpProtocols(name);
+        const down = protocols.filter((p) => all.find((q) => q.name === p)?.bgp?.state !== 'Established');
+        if (down.length) throw new Error(`not yet: ${down.map((p) => `${p} ${all.find((q) => q.name === p)?.bgp?.state ?? 'missing'}`).join(', ')}`);
+        return true;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** `ip route show PREFIX` in `name`'s namespace (empty when there is no such route). */
+  route(name: string, prefix: string, family: 4 | 6 = 4): string {
+    return this.exec(name, 'ip', [`-${family}`, 'route', 'show', ...prefix.split(' ')]).trim();
+  }
+
+  /** Waits until `name`'s kernel route for `prefix` satisfies `ok`; resolves with the route text. */
+  async routeWhere(name: string, prefix: string, ok: (route: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+    let last = '';
+    return eventually(
+      `${name}: route ${prefix} ${what}`,
+      async () => {
+        last = this.route(name, prefix);
+        if (!ok(last)) throw new Error(`route is now ${JSON.stringify(last)}`);
+        return last;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Stops every daemon and process, deletes every namespace and the lab folder. Safe to call twice. */
+  async close(): Promise<void> {
+    for (const name of [...this.routers.keys()]) await this.stopBird(name);
+    for (const child of this.processes.splice(0)) await stopChild(child);
+    this.closeSync();
+  }
+
+  /** The synchronous part of `close()`, also used from the exit hook. */
+  closeSync(): void {
+    for (const r of this.routers.values()) killQuietly(r.child);
+    this.routers.clear();
+    for (const child of this.processes.splice(0)) killQuietly(child);
+    for (const ns of this.namespaces.splice(0).reverse()) spawnSync('ip', ['netns', 'del', ns]);
+    rmSync(this.dir, { recursive: true, force: true });
+    live.delete(this);
+  }
+
+  /** A folder inside the lab's folder (created). */
+  folder(name: string): string {
+    const d = join(this.dir, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(3000)]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await Promise.race([exited, sleep(1000)]);
+  }
+}
+
+function killQuietly(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function run(cmd: string, args: readonly string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
+  return r.stdout;
+}

@@ -1,0 +1,347 @@
+/**
+ * Real BGP in network namespaces: cluster nodes run Debian's BIRD on configs that
+ * `bird-confd render` (or `watch --oneshot`) wrote from the manifests below, and top-of-rack
+ * routers run BIRD with small hand-written configs. Every proof reads what BIRD and the kernels
+ * actually do: session states, kernel routes, next hops, packet counters.
+ *
+ * Segment 10.78.0.0/24 (a bridge): tor1 .1, tor2 .2, node1 .11, node2 .12, node3 .13.
+ * Cluster AS 64512, ToRs AS 65001. Node n's IPAM block is 10.244.n.0/26.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { stripKrtTunnel } from './helpers/bird.js';
+import { eventually, sleep } from './helpers/bird-lab.js';
+import { NetLab, netLabAvailable, sweepStaleNamespaces } from './helpers/netlab.js';
+import { runCli } from './helpers/run-cli.js';
+
+const unavailable = netLabAvailable();
+if (!unavailable) sweepStaleNamespaces();
+
+const CLUSTER_AS = 64512;
+const TOR_AS = 65001;
+const ip = (host: number) => `10.78.0.${host}`;
+const NODES = ['node1', 'node2', 'node3'] as const;
+const nodeIp = (node: string) => ip(10 + Number(node.slice(-1)));
+const block = (node: string) => `10.244.${node.slice(-1)}.0/26`;
+/** The protocol name bird-confd gives a peering with `address` (Calico's rule: dots become underscores). */
+const proto = (kind: 'Mesh' | 'Node' | 'Global', address: string) => `${kind}_${address.replace(/\./g, '_')}`;
+
+// ---- manifests -------------------------------------------------------------------------------
+
+const doc = (apiVersion: string, kind: string, name: string, body: string, namespace?: string) =>
+  `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: ${name}${namespace ? `, namespace: ${namespace}` : ''}}\n${body}\n---\n`;
+const calico = (kind: string, name: string, spec: string) => doc('projectcalico.org/v3', kind, name, `spec: ${spec}`);
+
+function nodeDoc(node: string, extra: { labels?: string; rr?: string } = {}): string {
+  const rr = extra.rr ? `, routeReflectorClusterID: ${extra.rr}` : '';
+  return `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: ${node}, labels: {${extra.labels ?? ''}}}\nspec: {bgp: {ipv4Address: ${nodeIp(node)}/24${rr}}}\n---\n`;
+}
+
+/** Nodes, one IP pool without encapsulation, and one confirmed block per node. */
+function clusterDocs(nodes: readonly string[], labels: (node: string) => { labels?: string; rr?: string } = () => ({})): string {
+  let text = calico('IPPool', 'lab-pool', '{cidr: 10.244.0.0/16, ipipMode: Never, vxlanMode: Never}');
+  for (const n of nodes) {
+    text += nodeDoc(n, labels(n));
+    text += doc('crd.projectcalico.org/v1', 'BlockAffinity', `${n}-block`, `spec: {node: ${n}, cidr: ${block(n)}, state: confirmed, deleted: "false"}`);
+  }
+  return text;
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+/** Renders each node's files with `bird-confd render` into its own folder; returns the folders. */
+async function renderNodes(lab: NetLab, stage: string, manifests: string, nodes: readonly string[], flags: readonly string[] = []): Promise<Map<string, string>> {
+  const input = lab.folder(`${stage}-input`);
+  writeFileSync(join(input, 'cluster.yaml'), manifests);
+  const dirs = new Map<string, string>();
+  await Promise.all(
+    nodes.map(async (node) => {
+      const out = lab.folder(`${stage}-${node}`);
+      const r = await runCli(['render', '--node', node, '-f', input, '--out', out, ...flags]);
+      assert.equal(r.code, 0, `render ${node}: ${r.stderr}`);
+      // Stock BIRD lacks Calico's krt_tunnel attribute (see the brief); nothing else is touched.
+      for (const f of readdirSync(out).filter((f) => f.endsWith('.cfg'))) writeFileSync(join(out, f), stripKrtTunnel(readFileSync(join(out, f), 'utf8')));
+      dirs.set(node, out);
+    }),
+  );
+  return dirs;
+}
+
+async function startNodes(lab: NetLab, dirs: ReadonlyMap<string, string>): Promise<void> {
+  for (const [node, dir] of dirs) await lab.startBird(node, join(dir, 'bird.cfg'), dir);
+}
+
+interface TorNeighbor {
+  readonly name: string;
+  readonly address: string;
+  readonly password?: string;
+}
+
+/** A hand-written ToR config: eBGP to the given nodes, every learned route into its kernel, its own static routes out. */
+function torConfig(lab: NetLab, name: string, routerId: string, neighbors: readonly TorNeighbor[], statics: readonly string[] = []): string {
+  const text = [
+    `router id ${routerId};`,
+    'protocol device { scan time 2; }',
+    'protocol kernel { scan time 2; export all; merge paths on; }',
+    statics.length ? `protocol static tor_routes { ${statics.map((s) => `route ${s} blackhole;`).join(' ')} }` : '',
+    ...neighbors.map(
+      (n) =>
+        `protocol bgp ${n.name} {\n  local as ${TOR_AS};\n  neighbor ${n.address} as ${CLUSTER_AS};\n  import all;\n  export where source = RTS_STATIC;\n  connect retry time 2;\n  error wait time 1,5;\n${n.password ? `  password "${n.password}";\n` : ''}}`,
+    ),
+  ].join('\n');
+  const dir = lab.folder(name);
+  writeFileSync(join(dir, 'bird.cfg'), `${text}\n`);
+  return join(dir, 'bird.cfg');
+}
+
+async function startTor(lab: NetLab, name: string, routerId: string, neighbors: readonly TorNeighbor[], statics: readonly string[] = []): Promise<void> {
+  const config = torConfig(lab, name, routerId, neighbors, statics);
+  await lab.startBird(name, config, lab.folder(name));
+}
+
+/** The protocols (names in brackets) that gave `router` a route for exactly `prefix`, from `birdc show route`. */
+function routeSources(lab: NetLab, router: string, prefix: string): string[] {
+  const shown = lab.birdc(router, `show route ${prefix}`);
+  return [...shown.matchAll(/\[(\w+) /g)].map((m) => m[1]!).sort();
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+const segment = (lab: NetLab, names: readonly string[]) => {
+  for (const n of names) lab.joinSegment(n, `${n.startsWith('tor') ? ip(Number(n.slice(3))) : nodeIp(n)}/24`);
+};
+
+// ---- the proofs ------------------------------------------------------------------------------
+
+describe('real BGP in network namespaces', { skip: unavailable ?? false, concurrency: false }, () => {
+  test('1. mesh: every mesh session Established, and each kernel routes every other block via its node', async (t) => {
+    const lab = new NetLab('mesh');
+    t.after(() => lab.close());
+    segment(lab, NODES);
+    const dirs = await renderNodes(lab, 'mesh', calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}}`) + clusterDocs(NODES), NODES);
+    await startNodes(lab, dirs);
+    for (const n of NODES) await lab.established(n, NODES.filter((m) => m !== n).map((m) => proto('Mesh', nodeIp(m))));
+    for (const n of NODES) {
+      for (const m of NODES.filter((m) => m !== n)) {
+        await lab.routeWhere(n, block(m), (r) => r.includes(`via ${nodeIp(m)} `), `via ${m}`);
+      }
+    }
+  });
+
+  test('2. passwords: a peer with the same password comes up, one with a different password stays down', async (t) => {
+    const lab = new NetLab('pass');
+    t.after(() => lab.close());
+    segment(lab, ['tor1', 'node1', 'node2']);
+    const manifests =
+      calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}, nodeToNodeMeshEnabled: false}`) +
+      clusterDocs(['node1', 'node2']) +
+      calico('BGPPeer', 'tor1', `{peerIP: ${ip(1)}, asNumber: ${TOR_AS}, password: {secretKeyRef: {name: bgp-passwords, key: tor1}}}`) +
+      doc('v1', 'Secret', 'bgp-passwords', 'stringData: {tor1: fake-lab-password-1}', 'kube-system');
+    const dirs = await renderNodes(lab, 'pass', manifests, ['node1', 'node2']);
+    assert.match(readFileSync(join(dirs.get('node1')!, 'bird.cfg'), 'utf8'), /password "fake-lab-password-1";/);
+    // The ToR expects the same password from node1 and another one from node2.
+    await startTor(lab, 'tor1', ip(1), [
+      { name: 'n1', address: nodeIp('node1'), password: 'fake-lab-password-1' },
+      { name: 'n2', address: nodeIp('node2'), password: 'fake-lab-password-2' },
+    ]);
+    await startNodes(lab, dirs);
+    await lab.established('node1', [proto('Global', ip(1))]);
+    await lab.established('tor1', ['n1']);
+    // Several connect retries (2 s on the ToR, 5 s on the node) without the session coming up.
+    const until = Date.now() + 12_000;
+    while (Date.now() < until) {
+      const p = (await lab.bgpProtocols('node2')).find((q) => q.name === proto('Global', ip(1)));
+      assert.ok(p, 'node2 has its session to the ToR');
+      assert.notEqual(p.bgp?.state, 'Established', 'a session with a different password came up');
+      await sleep(500);
+    }
+  });
+
+  test('3. route reflector: with the mesh off, clients peer only with the reflector and still learn every block', async (t) => {
+    const lab = new NetLab('rr');
+    t.after(() => lab.close());
+    segment(lab, NODES);
+    const manifests =
+      calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}, nodeToNodeMeshEnabled: false}`) +
+      clusterDocs(NODES, (n) => (n === 'node1' ? { labels: 'route-reflector: "true"', rr: '224.0.0.1' } : {})) +
+      calico('BGPPeer', 'peer-with-reflectors', `{nodeSelector: all(), peerSelector: route-reflector == 'true'}`);
+    const dirs = await renderNodes(lab, 'rr', manifests, NODES);
+    await startNodes(lab, dirs);
+    await lab.established('node1', [proto('Node', nodeIp('node2')), proto('Node', nodeIp('node3'))]);
+    for (const client of ['node2', 'node3']) {
+      await lab.established(client, [proto('Node', nodeIp('node1'))]);
+      assert.deepEqual((await lab.bgpProtocols(client)).map((p) => p.name), [proto('Node', nodeIp('node1'))], `${client} peers only with the reflector`);
+    }
+    // Reflected routes keep their originator's next hop.
+    await lab.routeWhere('node2', block('node3'), (r) => r.includes(`via ${nodeIp('node3')} `), 'via node3');
+    await lab.routeWhere('node3', block('node2'), (r) => r.includes(`via ${nodeIp('node2')} `), 'via node2');
+    await lab.routeWhere('node1', block('node2'), (r) => r.includes(`via ${nodeIp('node2')} `), 'via node2');
+  });
+
+  describe('external peers: keepOriginalNextHop, ECMP, service advertisement', () => {
+    const lab = unavailable ? null : new NetLab('ext');
+    let dirs = new Map<string, string>();
+    const manifests = (keep: boolean) =>
+      calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}, serviceClusterIPs: [{cidr: 10.96.0.0/16}]}`) +
+      clusterDocs(NODES) +
+      calico('BGPPeer', 'tor1', `{peerIP: ${ip(1)}, asNumber: ${TOR_AS}}`) +
+      calico('BGPPeer', 'tor2', `{peerIP: ${ip(2)}, asNumber: ${TOR_AS}, keepOriginalNextHop: ${keep}}`) +
+      doc('v1', 'Service', 'web', 'spec: {type: NodePort, clusterIP: 10.96.0.50, externalTrafficPolicy: Local, ports: [{port: 80, protocol: TCP}]}', 'default') +
+      doc(
+        'v1',
+        'Endpoints',
+        'web',
+        'subsets: [{addresses: [{ip: 10.244.1.5, nodeName: node1}, {ip: 10.244.2.5, nodeName: node2}], ports: [{port: 80, protocol: TCP}]}]',
+        'default',
+      );
+    before(async () => {
+      if (!lab) return;
+      segment(lab, ['tor1', 'tor2', ...NODES]);
+      dirs = await renderNodes(lab, 'keep', manifests(true), NODES, ['--service-routes', 'own']);
+      // tor1 peers with every node; tor2 only with node1, so it hears other blocks through node1.
+      // Both announce 198.51.100.0/24 with equal attributes.
+      await startTor(lab, 'tor1', ip(1), NODES.map((n) => ({ name: `n${n.slice(-1)}`, address: nodeIp(n) })), ['198.51.100.0/24']);
+      await startTor(lab, 'tor2', ip(2), [{ name: 'n1', address: nodeIp('node1') }], ['198.51.100.0/24']);
+      await startNodes(lab, dirs);
+      await lab.established('node1', [proto('Global', ip(1)), proto('Global', ip(2)), proto('Mesh', nodeIp('node2')), proto('Mesh', nodeIp('node3'))]);
+      await lab.established('tor1', ['n1', 'n2', 'n3']);
+    });
+    after(async () => lab?.close());
+
+    test('6. service advertisement: the cluster range from every node, a Local service /32 only from nodes with an endpoint', async () => {
+      await eventually('tor1 hears 10.96.0.0/16 from every node', async () => (sameSet(routeSources(lab!, 'tor1', '10.96.0.0/16'), ['n1', 'n2', 'n3']) ? true : undefined));
+      await eventually('tor1 hears 10.96.0.50/32 from node1 and node2', async () => {
+        const from = routeSources(lab!, 'tor1', '10.96.0.50/32');
+        return from.includes('n1') && from.includes('n2') ? from : undefined;
+      });
+      // node3 has announced (its cluster range arrived), but not the /32 of a service it has no endpoint for.
+      assert.deepEqual(routeSources(lab!, 'tor1', '10.96.0.50/32'), ['n1', 'n2']);
+    });
+
+    test('6b. Calico\'s default (--service-routes all) passes the /32 on from node3 too, with node3 as next hop', async () => {
+      const calicoDirs = await renderNodes(lab!, 'calico', manifests(true), ['node3']);
+      assert.match(lab!.birdc('node3', `configure "${join(calicoDirs.get('node3')!, 'bird.cfg')}"`), /Reconfigured|Reconfiguration in progress/);
+      try {
+        await eventually('tor1 hears 10.96.0.50/32 from node3', async () => (routeSources(lab!, 'tor1', '10.96.0.50/32').includes('n3') ? true : undefined));
+        assert.match(lab!.birdc('tor1', 'show route 10.96.0.50/32 protocol n3'), new RegExp(`via ${nodeIp('node3').replace(/\./g, '\\.')} `));
+      } finally {
+        assert.match(lab!.birdc('node3', `configure "${join(dirs.get('node3')!, 'bird.cfg')}"`), /Reconfigured|Reconfiguration in progress/);
+      }
+      await eventually('node3 withdrew the /32 again', async () => (routeSources(lab!, 'tor1', '10.96.0.50/32').includes('n3') ? undefined : true));
+    });
+
+    test('5. ECMP: a prefix from two ToRs with equal preference is one kernel route with two next hops', async () => {
+      const route = await lab!.routeWhere('node1', '198.51.100.0/24', (r) => r.includes(`nexthop via ${ip(1)} `) && r.includes(`nexthop via ${ip(2)} `), 'with two next hops');
+      assert.equal(route.split('\n').filter((l) => l.startsWith('198.51.100.0/24')).length, 1, `one multipath route: ${route}`);
+    });
+
+    test('4. keepOriginalNextHop on a global peer: the ToR gets node2\'s block via node1 with next hop node2, and node1 without it', async () => {
+      await lab!.established('tor2', ['n1']);
+      await lab!.routeWhere('tor2', block('node2'), (r) => r.includes(`via ${nodeIp('node2')} `), 'via node2 (original next hop kept)');
+      // Same cluster without keepOriginalNextHop: re-render, reload node1's BIRD, the next hop becomes node1.
+      const plain = await renderNodes(lab!, 'nokeep', manifests(false), ['node1'], ['--service-routes', 'own']);
+      assert.doesNotMatch(readFileSync(join(plain.get('node1')!, 'bird.cfg'), 'utf8'), /next hop keep/);
+      assert.match(readFileSync(join(dirs.get('node1')!, 'bird.cfg'), 'utf8'), /next hop keep/);
+      assert.match(lab!.birdc('node1', `configure "${join(plain.get('node1')!, 'bird.cfg')}"`), /Reconfigured|Reconfiguration in progress/);
+      await lab!.routeWhere('tor2', block('node2'), (r) => r.includes(`via ${nodeIp('node1')} `), 'via node1 (next hop self)');
+    });
+  });
+
+  describe('7. service loop prevention', () => {
+    const lab = unavailable ? null : new NetLab('loop');
+    const unused = '10.96.7.7';
+    const input = lab?.folder('loop-input') ?? '';
+    const manifests = (mode: string) =>
+      calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}, serviceClusterIPs: [{cidr: 10.96.0.0/16}]}`) +
+      calico('FelixConfiguration', 'default', `{serviceLoopPrevention: ${mode}}`) +
+      NODES.map((n) => nodeDoc(n)).join('') +
+      calico('BGPPeer', 'tor1', `{peerIP: ${ip(1)}, asNumber: ${TOR_AS}}`);
+
+    /** Runs the daemon once inside each node's namespace, as the sidecar would: it writes the files and keeps the policy rule. */
+    const oneshot = (mode: string) => {
+      writeFileSync(join(input, 'cluster.yaml'), manifests(mode));
+      for (const n of NODES) {
+        const r = lab!.try(n, process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '--oneshot', '--datastore', 'file', '-f', input, '--node', n, '--out', lab!.folder(`loop-${n}`), '--no-reload']);
+        assert.equal(r.status, 0, `watch --oneshot in ${n}: ${r.stderr}`);
+      }
+    };
+    /** Packets to the unused service IP that arrived at any node (iptables counters, zeroed before each send). */
+    const arrivals = () =>
+      NODES.reduce((sum, n) => {
+        const listed = lab!.exec(n, 'iptables', ['-t', 'mangle', '-nvxL', 'PREROUTING']);
+        const line = listed.split('\n').find((l) => l.includes(unused));
+        return sum + Number(line?.trim().split(/\s+/)[0] ?? 0);
+      }, 0);
+    /** Sends `count` UDP packets (TTL 64) from the host behind the ToR to the unused service IP. */
+    const sendFromHost = async (count: number) => {
+      for (const n of NODES) lab!.exec(n, 'iptables', ['-t', 'mangle', '-Z', 'PREROUTING']);
+      const script = `const s=require('dgram').createSocket('udp4');let i=0;const go=()=>s.send('x',9,'${unused}',()=>{if(++i<${count})setTimeout(go,50);else s.close();});s.bind(()=>{s.setTTL(64);go();});`;
+      lab!.exec('host', process.execPath, ['-e', script]);
+      await sleep(1500);
+      return arrivals();
+    };
+    /** Opens a TCP connection from node1 itself to a service IP that the nat OUTPUT rule translates to node2's server. */
+    const connectFromNode = () =>
+      lab!.try('node1', process.execPath, [
+        '-e',
+        `const c=require('net').connect({host:'10.96.0.10',port:80,timeout:3000});let d='';c.on('data',x=>d+=x);c.on('end',()=>{process.stdout.write(d);process.exit(d.startsWith('hello')?0:1)});c.on('timeout',()=>{console.error('timeout');process.exit(1)});c.on('error',e=>{console.error(e.code);process.exit(1)});`,
+      ]);
+
+    before(async () => {
+      if (!lab) return;
+      segment(lab, ['tor1', ...NODES]);
+      lab.link('tor1', '10.79.0.1/24', 'host', '10.79.0.2/24');
+      lab.exec('host', 'ip', ['route', 'add', 'default', 'via', '10.79.0.1']);
+      for (const n of NODES) {
+        lab.exec(n, 'ip', ['route', 'add', 'default', 'via', ip(1)]);
+        lab.exec(n, 'iptables', ['-t', 'mangle', '-A', 'PREROUTING', '-d', `${unused}/32`, '-j', 'ACCEPT']);
+      }
+      // kube-proxy stand-in on node1: the node's own connections to 10.96.0.10:80 go to node2:8080.
+      lab.exec('node1', 'iptables', ['-t', 'nat', '-A', 'OUTPUT', '-d', '10.96.0.10/32', '-p', 'tcp', '--dport', '80', '-j', 'DNAT', '--to-destination', `${nodeIp('node2')}:8080`]);
+      lab.spawn('node2', process.execPath, ['-e', `require('net').createServer((s)=>{s.on('error',()=>{});s.end('hello\\n');}).listen(8080,'${nodeIp('node2')}')`]);
+      oneshot('Drop');
+      await startTor(lab, 'tor1', ip(1), NODES.map((n) => ({ name: `n${n.slice(-1)}`, address: nodeIp(n) })));
+      for (const n of NODES) await lab.startBird(n, join(lab.folder(`loop-${n}`), 'bird.cfg'), lab.folder(`loop-${n}`));
+      await lab.established('tor1', ['n1', 'n2', 'n3']);
+      await lab.routeWhere('tor1', '10.96.0.0/16', (r) => r.length > 0, 'learned from the nodes');
+      await eventually('node2 serves on 8080', async () => (lab.try('node1', process.execPath, ['-e', `require('net').connect(8080,'${nodeIp('node2')}').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`]).status === 0 ? true : undefined));
+    });
+    after(async () => lab?.close());
+
+    test('Drop: the daemon keeps the policy rule, and a packet to an unused service IP dies at the first node', async () => {
+      for (const n of NODES) {
+        assert.match(lab!.exec(n, 'ip', ['-4', 'rule', 'show']), /not from all iif lo lookup 250/, `${n} has the policy rule`);
+        await lab!.routeWhere(n, 'table 250', (r) => r.includes('blackhole 10.96.0.0/16'), 'blackhole in table 250');
+      }
+      const seen = await sendFromHost(3);
+      assert.equal(seen, 3, `each packet should reach a node once and be dropped there; nodes saw ${seen}`);
+    });
+
+    test('Drop: a connection the node itself opens to a DNATed service IP still works (it never meets the blackhole)', () => {
+      const ok = connectFromNode();
+      assert.equal(ok.status, 0, `connect from node1 failed: ${ok.stderr}`);
+      // The design matters: the same table consulted for the node's own traffic (Calico's reverted
+      // main-table blackhole, in effect) breaks exactly this connection.
+      lab!.exec('node1', 'ip', ['rule', 'add', 'lookup', '250', 'priority', '999']);
+      try {
+        const broken = connectFromNode();
+        assert.notEqual(broken.status, 0, 'a blackhole seen by local traffic should break the connection');
+      } finally {
+        lab!.exec('node1', 'ip', ['rule', 'del', 'lookup', '250', 'priority', '999']);
+      }
+      assert.equal(connectFromNode().status, 0);
+    });
+
+    test('Disabled: the rule is removed and the same packets loop between node and ToR until their TTL runs out', async () => {
+      oneshot('Disabled');
+      for (const n of NODES) {
+        assert.doesNotMatch(lab!.exec(n, 'ip', ['-4', 'rule', 'show']), /lookup 250/, `${n} dropped the policy rule`);
+        assert.match(lab!.birdc(n, 'configure'), /Reconfigured|Reconfiguration in progress/);
+      }
+      const seen = await sendFromHost(3);
+      assert.ok(seen >= 30, `without loop prevention each packet should bounce many times; nodes saw ${seen}`);
+    });
+  });
+});
