@@ -8,6 +8,7 @@
  * Cluster AS 64512, ToRs AS 65001. Node n's IPAM block is 10.244.n.0/26.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -114,6 +115,35 @@ const segment = (lab: NetLab, names: readonly string[]) => {
 };
 
 // ---- the proofs ------------------------------------------------------------------------------
+
+describe('the lab itself', { skip: unavailable ?? false }, () => {
+  for (const [signal, how] of [['SIGTERM', 'interrupted'], ['SIGKILL', 'killed (the next run sweeps up)']] as const) {
+    test(`a lab whose test process is ${how} leaves no namespace and no BIRD behind`, async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/netlab-child.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+      const started = await eventually('the child lab is up', async () => (out.includes('\n') ? (JSON.parse(out) as { namespaces: string[]; pid: number }) : child.exitCode !== null ? Promise.reject(new Error(err)) : undefined));
+      const listed = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (const ns of started.namespaces) assert.ok(listed().includes(ns), `${ns} exists while the lab runs`);
+      assert.ok(alive(started.pid), 'BIRD runs while the lab runs');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+      if (signal === 'SIGKILL') sweepStaleNamespaces();
+      await eventually('namespaces and BIRD gone', async () => (started.namespaces.every((ns) => !listed().includes(ns)) && !alive(started.pid) ? true : undefined), 10_000);
+    });
+  }
+});
 
 describe('real BGP in network namespaces', { skip: unavailable ?? false, concurrency: false }, () => {
   test('1. mesh: every mesh session Established, and each kernel routes every other block via its node', async (t) => {

@@ -55,7 +55,17 @@ export function sweepStaleNamespaces(): void {
     } catch {
       alive = false;
     }
-    if (!alive) spawnSync('ip', ['netns', 'del', name]);
+    if (alive) continue;
+    // Daemons a killed run left in the namespace go first (BIRD outlives its parent).
+    const pids = (spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
+    for (const p of pids) {
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    spawnSync('ip', ['netns', 'del', name]);
   }
 }
 
