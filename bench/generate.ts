@@ -19,7 +19,8 @@ export function rng(seed: number): () => number {
 /** The name of node i. */
 export const nodeName = (i: number) => `node-${String(i).padStart(5, '0')}`;
 /** Node i's IPv4 address: 10.x.y.z, unique for up to 65,000 nodes. */
-export const nodeV4 = (i: number) => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${(i & 255) || 1}`;
+/** A distinct IPv4 address per node index (250 hosts per /24, never .0 or .255). */
+export const nodeV4 = (i: number) => `10.${100 + Math.floor(i / 64000)}.${Math.floor(i / 250) % 256}.${(i % 250) + 1}`;
 export const nodeV6 = (i: number) => `fd00:10::${(i + 1).toString(16)}`;
 
 function must(obj: Record<string, unknown>): Resource {

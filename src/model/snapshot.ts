@@ -6,9 +6,14 @@ import { idOf, resourceKinds, type Resource, type ResourceByKind, type ResourceI
  */
 export class Snapshot {
   private readonly byKind = new Map<ResourceKind, Map<string, Resource>>();
-  private readonly sorted = new Map<ResourceKind, readonly Resource[]>();
+  /** Per kind, when listed since the last full sort: the keys in order and the resources in the same order. */
+  private readonly sorted = new Map<ResourceKind, { keys: readonly string[]; items: readonly Resource[] }>();
   private rev = 0;
   private readonly kindRev = new Map<ResourceKind, number>();
+  /** Per kind, the keys changed recently, oldest first, with the revision of each change. */
+  private readonly log = new Map<ResourceKind, { rev: number; key: string }[]>();
+  /** Per kind, the newest revision the log no longer covers. */
+  private readonly logFloor = new Map<ResourceKind, number>();
 
   constructor() {
     for (const kind of resourceKinds) this.byKind.set(kind, new Map());
@@ -25,6 +30,19 @@ export class Snapshot {
   }
 
   /**
+   * The keys (`namespace/name`) of one kind changed after `revision`, each once, or null when
+   * the change log no longer reaches back that far (the caller then starts over). Lets derived
+   * data follow a change in time proportional to the change, not to the snapshot.
+   */
+  changedSince(kind: ResourceKind, revision: number): string[] | null {
+    if (revision < (this.logFloor.get(kind) ?? 0)) return null;
+    const entries = this.log.get(kind) ?? [];
+    const keys = new Set<string>();
+    for (let i = entries.length - 1; i >= 0 && entries[i]!.rev > revision; i--) keys.add(entries[i]!.key);
+    return [...keys];
+  }
+
+  /**
    * Creates or replaces a resource (the same kind, namespace and name replaces, as `kubectl
    * apply`). Returns false, changing nothing, when an equal resource is already stored: resources
    * hold only the fields bird-confd reads, so an update of other fields is no change at all.
@@ -36,14 +54,19 @@ export class Snapshot {
     const old = table.get(key);
     if (old !== undefined && (old === resource || JSON.stringify(old) === JSON.stringify(resource))) return false;
     table.set(key, resource);
-    this.touch(id.kind);
+    this.patchSorted(id.kind, key, resource, old !== undefined);
+    this.touch(id.kind, key);
     return true;
   }
 
   /** Removes a resource; returns whether it was there. */
   delete(id: ResourceId): boolean {
-    const removed = this.table(id.kind).delete(keyOf(id));
-    if (removed) this.touch(id.kind);
+    const key = keyOf(id);
+    const removed = this.table(id.kind).delete(key);
+    if (removed) {
+      this.patchSorted(id.kind, key, null, true);
+      this.touch(id.kind, key);
+    }
     return removed;
   }
 
@@ -54,13 +77,14 @@ export class Snapshot {
 
   /** All resources of a kind, sorted by namespace and name so that results never depend on input order. */
   list<K extends ResourceKind>(kind: K): readonly ResourceByKind[K][] {
-    let items = this.sorted.get(kind);
-    if (!items) {
+    let entry = this.sorted.get(kind);
+    if (!entry) {
       const table = this.table(kind);
-      items = [...table.keys()].sort(compareText).map((k) => table.get(k)!);
-      this.sorted.set(kind, items);
+      const keys = [...table.keys()].sort(compareText);
+      entry = { keys, items: keys.map((k) => table.get(k)!) };
+      this.sorted.set(kind, entry);
     }
-    return items as readonly ResourceByKind[K][];
+    return entry.items as readonly ResourceByKind[K][];
   }
 
   /** How many resources of a kind are stored. */
@@ -74,18 +98,62 @@ export class Snapshot {
     for (const [kind, table] of this.byKind) copy.byKind.set(kind, new Map(table));
     copy.rev = this.rev;
     for (const [kind, rev] of this.kindRev) copy.kindRev.set(kind, rev);
+    // The copy has no history: asking it what changed before now starts over.
+    for (const kind of resourceKinds) copy.logFloor.set(kind, this.rev);
     return copy;
   }
 
-  private touch(kind: ResourceKind): void {
-    this.sorted.delete(kind);
+  /**
+   * Keeps a kind's sorted list in step with one change, in place of a full sort on the next
+   * `list`: lists already handed out stay as they were (a new array is made).
+   */
+  private patchSorted(kind: ResourceKind, key: string, resource: Resource | null, existed: boolean): void {
+    const entry = this.sorted.get(kind);
+    if (!entry) return;
+    const at = lowerBound(entry.keys, key);
+    const keys = entry.keys.slice();
+    const items = entry.items.slice();
+    if (existed && resource) items[at] = resource;
+    else if (existed) {
+      keys.splice(at, 1);
+      items.splice(at, 1);
+    } else if (resource) {
+      keys.splice(at, 0, key);
+      items.splice(at, 0, resource);
+    }
+    this.sorted.set(kind, { keys, items });
+  }
+
+  private touch(kind: ResourceKind, key: string): void {
     this.rev++;
     this.kindRev.set(kind, this.rev);
+    let entries = this.log.get(kind);
+    if (!entries) this.log.set(kind, (entries = []));
+    entries.push({ rev: this.rev, key });
+    if (entries.length > LOG_LIMIT) {
+      const dropped = entries.splice(0, entries.length - LOG_LIMIT / 2);
+      this.logFloor.set(kind, dropped[dropped.length - 1]!.rev);
+    }
   }
 
   private table(kind: ResourceKind): Map<string, Resource> {
     return this.byKind.get(kind)!;
   }
+}
+
+/** How many changes per kind the log keeps (then it drops the older half). */
+const LOG_LIMIT = 2048;
+
+/** The first index whose key is not below `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function keyOf(id: ResourceId): string {

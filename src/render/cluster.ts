@@ -47,7 +47,8 @@ export interface PeerSpec {
 /** Everything about the cluster that does not depend on which node is rendered. */
 export interface ClusterFacts {
   readonly global: GlobalSettings;
-  readonly nodes: ReadonlyMap<string, NodeInfo>;
+  /** Nodes by name (lookups only; nodeList has them in order). */
+  readonly nodes: Lookup<string, NodeInfo>;
   /** Nodes sorted by name. */
   readonly nodeList: readonly NodeInfo[];
   readonly nodeConfigs: ReadonlyMap<string, BGPConfiguration>;
@@ -55,14 +56,68 @@ export interface ClusterFacts {
   readonly peers: readonly PeerSpec[];
   /** Each node as a mesh neighbour, per family, in node-name order (shared by every node's view). */
   readonly mesh: Readonly<Record<Family, readonly MeshEntry[]>>;
+  /**
+   * Per family, which node owns each mesh address, for patching the mesh after a change; null
+   * when the mesh is off or two nodes share an address (then the mesh is rebuilt).
+   */
+  readonly meshOwners: Readonly<Record<Family, Lookup<string, string> | null>>;
   /** IPAM blocks per node and family, in key order. */
   readonly blocks: ReadonlyMap<string, Readonly<Record<Family, readonly BlockView[]>>>;
   readonly diagnostics: readonly Diagnostic[];
   /** The diagnostics of the node and configuration part alone. */
   readonly coreDiagnostics: readonly Diagnostic[];
   /** The snapshot revisions each part was derived at (see clusterFacts' `previous`). */
-  readonly revisions: { readonly core: number; readonly peers: number; readonly blocks: number };
+  readonly revisions: {
+    readonly core: number;
+    readonly config: number;
+    readonly node: number;
+    readonly kubeNode: number;
+    readonly peers: number;
+    readonly blocks: number;
+  };
 }
+
+/** A read-only map as far as the facts need one. */
+export interface Lookup<K, V> {
+  get(key: K): V | undefined;
+}
+
+/**
+ * A map made of a base map and a small set of later changes (null: removed), so that one change
+ * makes a new map in time proportional to the changes, not to the map. The base is rebuilt once
+ * the changes grow large.
+ */
+export class Overlay<K, V> implements Lookup<K, V> {
+  private constructor(
+    private readonly base: ReadonlyMap<K, V>,
+    private readonly changes: ReadonlyMap<K, V | null>,
+  ) {}
+
+  static of<K, V>(base: ReadonlyMap<K, V>): Overlay<K, V> {
+    return new Overlay(base, new Map());
+  }
+
+  get(key: K): V | undefined {
+    const changed = this.changes.get(key);
+    if (changed === undefined) return this.base.get(key);
+    return changed ?? undefined;
+  }
+
+  /** A new overlay with `updates` applied (null removes); this one is unchanged. */
+  with(updates: ReadonlyMap<K, V | null>): Overlay<K, V> {
+    const changes = new Map(this.changes);
+    for (const [k, v] of updates) changes.set(k, v);
+    if (changes.size <= OVERLAY_LIMIT) return new Overlay(this.base, changes);
+    const base = new Map(this.base);
+    for (const [k, v] of changes) {
+      if (v === null) base.delete(k);
+      else base.set(k, v);
+    }
+    return new Overlay(base, new Map());
+  }
+}
+
+const OVERLAY_LIMIT = 512;
 
 /** One node as a mesh neighbour: the two finished peer views (active and passive side). */
 export interface MeshEntry {
@@ -93,19 +148,31 @@ function coreRevision(snapshot: Snapshot): number {
  * a change to one Service or block does not recompute nodes, peers and the mesh.
  */
 export function clusterFacts(snapshot: Snapshot, options: ClusterOptions = {}, previous?: ClusterFacts): ClusterFacts {
-  const revisions = { core: coreRevision(snapshot), peers: snapshot.kindRevision('BGPPeer'), blocks: snapshot.kindRevision('BlockAffinity') };
-  const core = previous && previous.revisions.core === revisions.core ? previous : coreFacts(snapshot, options);
+  const revisions = {
+    core: coreRevision(snapshot),
+    config: snapshot.kindRevision('BGPConfiguration'),
+    node: snapshot.kindRevision('Node'),
+    kubeNode: snapshot.kindRevision('KubeNode'),
+    peers: snapshot.kindRevision('BGPPeer'),
+    blocks: snapshot.kindRevision('BlockAffinity'),
+  };
+  const core =
+    previous && previous.revisions.core === revisions.core
+      ? previous
+      : (previous && previous.revisions.config === revisions.config ? patchedCore(snapshot, previous) : null) ?? coreFacts(snapshot, options);
   const peerDiagnostics: Diagnostic[] = [];
   const peers = previous && previous.revisions.peers === revisions.peers && core === previous ? previous.peers : snapshot.list('BGPPeer').flatMap((p) => peerSpec(p, peerDiagnostics));
   const blocks = previous && previous.revisions.blocks === revisions.blocks ? previous.blocks : blocksByNode(snapshot);
   return {
     global: core.global, nodes: core.nodes, nodeList: core.nodeList, nodeConfigs: core.nodeConfigs, defaultConfig: core.defaultConfig,
-    peers, mesh: core.mesh, diagnostics: peers === previous?.peers ? previous.diagnostics : [...core.coreDiagnostics, ...peerDiagnostics],
+    peers, mesh: core.mesh, meshOwners: core.meshOwners, diagnostics: peers === previous?.peers ? previous.diagnostics : [...core.coreDiagnostics, ...peerDiagnostics],
     coreDiagnostics: core.coreDiagnostics, blocks, revisions,
   };
 }
 
-function coreFacts(snapshot: Snapshot, options: ClusterOptions): Omit<ClusterFacts, 'blocks' | 'revisions' | 'peers' | 'diagnostics'> {
+type CoreFacts = Omit<ClusterFacts, 'blocks' | 'revisions' | 'peers' | 'diagnostics'>;
+
+function coreFacts(snapshot: Snapshot, options: ClusterOptions): CoreFacts {
   const diagnostics: Diagnostic[] = [];
   const defaultConfig = snapshot.get('BGPConfiguration', 'default');
   const nodeConfigs = new Map<string, BGPConfiguration>();
@@ -118,44 +185,161 @@ function coreFacts(snapshot: Snapshot, options: ClusterOptions): Omit<ClusterFac
   }
   const global = globalSettings(defaultConfig, options, diagnostics);
   const nodeList = calicoNodes(snapshot).map((n) => nodeInfo(n, nodeConfigs.get(n.metadata.name)?.spec.listenPort ?? 0));
-  const nodes = new Map(nodeList.map((n) => [n.name, n]));
-  const mesh = { ipv4: meshEntries(nodeList, global, 'ipv4'), ipv6: meshEntries(nodeList, global, 'ipv6') };
-  return { global, nodes, nodeList, nodeConfigs, defaultConfig, mesh, coreDiagnostics: diagnostics };
+  const nodes = Overlay.of(new Map(nodeList.map((n) => [n.name, n])));
+  const v4 = meshOf(nodeList, global, 'ipv4');
+  const v6 = meshOf(nodeList, global, 'ipv6');
+  return { global, nodes, nodeList, nodeConfigs, defaultConfig, mesh: { ipv4: v4.entries, ipv6: v6.entries }, meshOwners: { ipv4: v4.owners, ipv6: v6.owners }, coreDiagnostics: diagnostics };
 }
+
+/** Beyond this many changed nodes, a full pass is as quick as patching. */
+const PATCH_LIMIT = 256;
+
+/**
+ * The core facts after changes to Nodes only (the BGP configuration unchanged): the previous
+ * node list with the changed nodes replaced, added or removed, found through the snapshot's
+ * change log. Null when the log does not reach back or too much changed.
+ */
+function patchedCore(snapshot: Snapshot, previous: ClusterFacts): CoreFacts | null {
+  const nodeKeys = snapshot.changedSince('Node', previous.revisions.node);
+  const kubeKeys = snapshot.changedSince('KubeNode', previous.revisions.kubeNode);
+  if (!nodeKeys || !kubeKeys || nodeKeys.length + kubeKeys.length > PATCH_LIMIT) return null;
+  const nodeList = previous.nodeList.slice();
+  const updates = new Map<string, NodeInfo | null>();
+  for (const name of new Set([...nodeKeys, ...kubeKeys].map((k) => k.slice(k.indexOf('/') + 1)))) {
+    const resource = snapshot.get('Node', name) ?? snapshot.get('KubeNode', name)?.calicoNode;
+    const at = lowerBoundByName(nodeList, name);
+    const present = nodeList[at]?.name === name;
+    if (!resource) {
+      if (present) nodeList.splice(at, 1);
+      updates.set(name, null);
+      continue;
+    }
+    const info = nodeInfo(resource, previous.nodeConfigs.get(name)?.spec.listenPort ?? 0);
+    if (present) nodeList[at] = info;
+    else nodeList.splice(at, 0, info);
+    updates.set(name, info);
+  }
+  const global = previous.global;
+  const patch = (family: Family) => patchMesh(previous, updates, family) ?? meshOf(nodeList, global, family);
+  const v4 = patch('ipv4');
+  const v6 = patch('ipv6');
+  return {
+    global, nodes: (previous.nodes as Overlay<string, NodeInfo>).with(updates), nodeList, nodeConfigs: previous.nodeConfigs, defaultConfig: previous.defaultConfig,
+    mesh: { ipv4: v4.entries, ipv6: v6.entries }, meshOwners: { ipv4: v4.owners, ipv6: v6.owners }, coreDiagnostics: previous.coreDiagnostics,
+  };
+}
+
+interface MeshFamily {
+  readonly entries: readonly MeshEntry[];
+  readonly owners: Lookup<string, string> | null;
+}
+
+/** The mesh of one family built from the whole node list. */
+function meshOf(nodeList: readonly NodeInfo[], global: GlobalSettings, family: Family): MeshFamily {
+  if (!global.meshEnabled) return { entries: noEntries, owners: null };
+  const { entries, owners, duplicates } = meshEntries(nodeList, global, family);
+  return { entries, owners: duplicates ? null : Overlay.of(owners) };
+}
+
+/**
+ * The previous mesh of one family with the changed nodes' entries replaced, in time proportional
+ * to the change. Null when it must be rebuilt: no owner index (mesh off, or shared addresses
+ * before), or a changed node now shares an address with another.
+ */
+function patchMesh(previous: ClusterFacts, updates: ReadonlyMap<string, NodeInfo | null>, family: Family): MeshFamily | null {
+  const owners = previous.meshOwners[family];
+  if (!owners) return null;
+  const entries = previous.mesh[family].slice();
+  const ownerUpdates = new Map<string, string | null>();
+  const ownerOf = (ip: string) => (ownerUpdates.has(ip) ? ownerUpdates.get(ip) ?? undefined : owners.get(ip));
+  const ipOf = (n: NodeInfo | null | undefined) => (n ? (family === 'ipv4' ? n.ipv4 : n.ipv6) : '');
+  for (const [name, info] of updates) {
+    const oldIp = ipOf(previous.nodes.get(name));
+    if (oldIp) {
+      const at = lowerBoundByEntry(entries, name);
+      if (entries[at]?.node === name) entries.splice(at, 1);
+      if (ownerOf(oldIp) === name) ownerUpdates.set(oldIp, null);
+    }
+    const ip = ipOf(info);
+    if (!ip || !info) continue;
+    if (ownerOf(ip) !== undefined) return null;
+    ownerUpdates.set(ip, name);
+    const views = meshPeerViews(info, ip, previous.global, family === 'ipv4' ? 0 : 1);
+    entries.splice(lowerBoundByEntry(entries, name), 0, { node: name, ip, duplicateOf: null, active: views.active, passive: views.passive });
+  }
+  return { entries, owners: (owners as Overlay<string, string>).with(ownerUpdates) };
+}
+
+function lowerBoundByEntry(list: readonly MeshEntry[], name: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.node < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function lowerBoundByName(list: readonly NodeInfo[], name: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.name < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** No mesh: every node's mesh section says so, and no entries are built. */
+const noEntries: readonly MeshEntry[] = Object.freeze([]);
 
 const passiveOption: readonly string[] = Object.freeze(['passive on;']);
 const noOptions: readonly string[] = Object.freeze([]);
 
-const meshViews = new WeakMap<NodeInfo, Map<string, { active: PeerView; passive: PeerView }>>();
+/** A node's two mesh peer views, with what they were built from. */
+interface MeshViews {
+  readonly ip: string;
+  readonly asNumber: string;
+  readonly port: number;
+  readonly active: PeerView;
+  readonly passive: PeerView;
+}
 
-function meshEntries(nodeList: readonly NodeInfo[], global: GlobalSettings, family: Family): MeshEntry[] {
+/** Per node (object) and family slot: the mesh peer views last built. */
+const meshViews = new WeakMap<NodeInfo, [MeshViews | undefined, MeshViews | undefined]>();
+
+function meshEntries(nodeList: readonly NodeInfo[], global: GlobalSettings, family: Family): { entries: MeshEntry[]; owners: Map<string, string>; duplicates: boolean } {
   const out: MeshEntry[] = [];
+  let duplicates = false;
   const owners = new Map<string, string>();
   for (const n of nodeList) {
     const ip = family === 'ipv4' ? n.ipv4 : n.ipv6;
     if (!ip) continue;
     const duplicateOf = owners.get(ip) ?? null;
     if (!duplicateOf) owners.set(ip, n.name);
-    out.push({ node: n.name, ip, duplicateOf, ...meshPeerViews(n, ip, global) });
+    else duplicates = true;
+    const views = meshPeerViews(n, ip, global, family === 'ipv4' ? 0 : 1);
+    out.push({ node: n.name, ip, duplicateOf, active: views.active, passive: views.passive });
   }
-  return out;
+  return { entries: out, owners, duplicates };
 }
 
 /** The two mesh peer views of a node, kept while the node and the global AS and port are unchanged. */
-function meshPeerViews(n: NodeInfo, ip: string, global: GlobalSettings): { active: PeerView; passive: PeerView } {
-  const key = `${ip}|${global.asNumber}|${global.listenPort}`;
-  let byKey = meshViews.get(n);
-  const known = byKey?.get(key);
-  if (known) return known;
-  if (!byKey) meshViews.set(n, (byKey = new Map()));
+function meshPeerViews(n: NodeInfo, ip: string, global: GlobalSettings, slot: 0 | 1): MeshViews {
   const port = n.listenPort || global.listenPort;
-    const asNumber = n.asNumber || global.asNumber;
-    const active: PeerView = {
-      kind: 'mesh', origin: `node ${n.name}`, skip: null, name: `Mesh_${ipToSymbol(ip)}`, peerIp: ip, port, asNumber,
-      neighbor: `neighbor ${ip}${port ? ` port ${port}` : ''} as ${asNumber};`, options: noOptions, hasPassword: false, sources: noOptions,
-    };
-  const views = { active, passive: { ...active, options: passiveOption } };
-  byKey.set(key, views);
+  const asNumber = n.asNumber || global.asNumber;
+  let slots = meshViews.get(n);
+  const known = slots?.[slot];
+  if (known && known.ip === ip && known.asNumber === asNumber && known.port === port) return known;
+  if (!slots) meshViews.set(n, (slots = [undefined, undefined]));
+  const active: PeerView = {
+    kind: 'mesh', origin: `node ${n.name}`, skip: null, name: `Mesh_${ipToSymbol(ip)}`, peerIp: ip, port, asNumber,
+    neighbor: `neighbor ${ip}${port ? ` port ${port}` : ''} as ${asNumber};`, options: noOptions, hasPassword: false, sources: noOptions,
+  };
+  const views = { ip, asNumber, port, active, passive: { ...active, options: passiveOption } };
+  slots[slot] = views;
   return views;
 }
 

@@ -5,7 +5,7 @@ import { clusterFacts, type ClusterFacts, type NodeInfo } from './cluster.js';
 import { communityRules } from './communities.js';
 import { effectiveAs, effectivePort, nodePeerings, type PeerRecord } from './peerings.js';
 import { serviceRoutes, type ServiceRoutes } from './services.js';
-import { windowsView } from './windows-view.js';
+import { windowsView, type WindowsView } from './windows-view.js';
 import { DEFAULT_LOOP_TABLE, loopPreventionMode, loopPreventionView, loopTableProblem, type LoopPreventionMode } from './loop-prevention.js';
 import { VIEW_VERSION, type BgpView, type PasswordDefine, type BlockView, type FamilyView, type KernelPoolRule, type MeshView, type NodeView, type PeerKind, type PeerView } from './view-types.js';
 
@@ -62,8 +62,7 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
   const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName, separatePasswords: options.passwords === 'separate-file', loopMode, loopTable, ownServiceRoutesOnly: options.serviceRoutes === 'own' };
   const ipv4 = familyView(ctx, 'ipv4');
   const ipv6 = familyView(ctx, 'ipv6');
-  return {
-    view: {
+  const view: NodeView = {
       viewVersion: VIEW_VERSION,
       nodeName,
       routerId: routerId.id,
@@ -72,16 +71,19 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
       debugLine: logLevel === 'debug' ? 'debug all;' : logLevel === 'info' ? 'debug { states };' : null,
       ipv4,
       ipv6,
-      windows: windowsView(ipv4, routerId.id, effectiveAs(cluster, self)),
+      windows: null as unknown as WindowsView,
       optionalFiles: {
         [ipv4.files.passwords]: ipv4.passwordDefines.length > 0,
         [ipv6.files.passwords]: ipv6.passwordDefines.length > 0,
         [ipv4.files.loop]: ipv4.loopPrevention.enabled,
         [ipv6.files.loop]: ipv6.loopPrevention.enabled,
       },
-    },
-    diagnostics,
   };
+  // The Windows part is built when first read (Windows targets, `view`): a Linux node of a large
+  // mesh would otherwise pay for thousands of PowerShell literals on every render.
+  let windows: WindowsView | undefined;
+  Object.defineProperty(view, 'windows', { enumerable: true, get: () => (windows ??= windowsView(ipv4, routerId.id, effectiveAs(cluster, self))) });
+  return { view, diagnostics };
 }
 
 interface FamilyContext {

@@ -1,3 +1,4 @@
+import { idOf } from '../model/resources.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { Endpoints } from '../model/k8s-endpoints.js';
 import type { Service } from '../model/k8s-service.js';
@@ -31,35 +32,92 @@ export function serviceRoutes(snapshot: Snapshot, global: GlobalSettings, endpoi
   return { staticRoutes: byFamily(statics), rejects: byFamily(rejects) };
 }
 
-function localServiceRoutes(snapshot: Snapshot, global: GlobalSettings, endpointNode: string): readonly string[] {
-  return serviceIndex(snapshot, global).get(endpointNode) ?? [];
+function localServiceRoutes(snapshot: Snapshot, global: GlobalSettings, endpointNode: string): string[] {
+  const mine = serviceIndex(snapshot, global).byNode.get(endpointNode);
+  return mine ? [...mine.values()].flat() : [];
 }
 
-/** Host routes per endpoint node; rebuilt only when Services, Endpoints or the service ranges change. */
-const indexMemo = new WeakMap<Snapshot, { key: string; index: Map<string, string[]> }>();
+/**
+ * Host routes per endpoint node, and what each Service contributes. Built once per snapshot, then
+ * kept in step with changes to Services and Endpoints through the snapshot's change log, so moving
+ * one endpoint costs one Service's worth of work, not a pass over every Service.
+ */
+interface ServiceIndex {
+  serviceRev: number;
+  endpointsRev: number;
+  readonly ranges: string;
+  /** Per Service key (`namespace/name`): its routes per node. */
+  readonly contributions: Map<string, ReadonlyMap<string, string[]>>;
+  /** Per node: the routes of each Service with an endpoint there. */
+  readonly byNode: Map<string, Map<string, string[]>>;
+}
+
+const indexMemo = new WeakMap<Snapshot, ServiceIndex>();
 /** One Service's routes per node, kept while the Service, its Endpoints and the ranges are the same objects. */
 const contributionMemo = new WeakMap<Service, { eps: Endpoints | undefined; global: GlobalSettings; byNode: Map<string, string[]> }>();
+/** Beyond this many changed Services and Endpoints, the index is rebuilt. */
+const PATCH_LIMIT = 1024;
 
-function serviceIndex(snapshot: Snapshot, global: GlobalSettings): Map<string, string[]> {
-  const key = `${snapshot.kindRevision('Service')}|${snapshot.kindRevision('Endpoints')}|${global.clusterCidrs.map((n) => n.cidr)}|${global.externalCidrs.map((n) => n.cidr)}`;
+function serviceIndex(snapshot: Snapshot, global: GlobalSettings): ServiceIndex {
+  const serviceRev = snapshot.kindRevision('Service');
+  const endpointsRev = snapshot.kindRevision('Endpoints');
+  const ranges = `${global.clusterCidrs.map((n) => n.cidr)}|${global.externalCidrs.map((n) => n.cidr)}`;
   const known = indexMemo.get(snapshot);
-  if (known?.key === key) return known.index;
-  const index = new Map<string, string[]>();
-  for (const svc of snapshot.list('Service')) {
-    const eps = snapshot.get('Endpoints', svc.metadata.name, svc.metadata.namespace ?? 'default');
-    let c = contributionMemo.get(svc);
-    if (!c || c.eps !== eps || c.global.clusterCidrs !== global.clusterCidrs || c.global.externalCidrs !== global.externalCidrs) {
-      c = { eps, global, byNode: serviceContribution(svc, eps, global) };
-      contributionMemo.set(svc, c);
-    }
-    for (const [node, routes] of c.byNode) {
-      const mine = index.get(node);
-      if (mine) mine.push(...routes);
-      else index.set(node, [...routes]);
+  if (known && known.ranges === ranges) {
+    if (known.serviceRev === serviceRev && known.endpointsRev === endpointsRev) return known;
+    const services = snapshot.changedSince('Service', known.serviceRev);
+    const endpoints = snapshot.changedSince('Endpoints', known.endpointsRev);
+    if (services && endpoints && services.length + endpoints.length <= PATCH_LIMIT) {
+      for (const key of new Set([...services, ...endpoints])) setContribution(known, key, contributionOf(snapshot, key, global));
+      known.serviceRev = serviceRev;
+      known.endpointsRev = endpointsRev;
+      return known;
     }
   }
-  indexMemo.set(snapshot, { key, index });
+  const index: ServiceIndex = { serviceRev, endpointsRev, ranges, contributions: new Map(), byNode: new Map() };
+  for (const svc of snapshot.list('Service')) {
+    const id = idOf(svc);
+    const key = `${id.namespace}/${id.name}`;
+    setContribution(index, key, contributionOf(snapshot, key, global));
+  }
+  indexMemo.set(snapshot, index);
   return index;
+}
+
+/** The routes per node of the Service with this key (none when it or its Endpoints are gone). */
+function contributionOf(snapshot: Snapshot, key: string, global: GlobalSettings): ReadonlyMap<string, string[]> {
+  const slash = key.indexOf('/');
+  const namespace = key.slice(0, slash);
+  const name = key.slice(slash + 1);
+  const svc = snapshot.get('Service', name, namespace);
+  if (!svc) return new Map();
+  const eps = snapshot.get('Endpoints', name, namespace);
+  let c = contributionMemo.get(svc);
+  if (!c || c.eps !== eps || c.global.clusterCidrs !== global.clusterCidrs || c.global.externalCidrs !== global.externalCidrs) {
+    c = { eps, global, byNode: serviceContribution(svc, eps, global) };
+    contributionMemo.set(svc, c);
+  }
+  return c.byNode;
+}
+
+function setContribution(index: ServiceIndex, key: string, byNode: ReadonlyMap<string, string[]>): void {
+  const old = index.contributions.get(key);
+  if (old === byNode) return;
+  for (const node of old?.keys() ?? []) {
+    const mine = index.byNode.get(node);
+    mine?.delete(key);
+    if (mine?.size === 0) index.byNode.delete(node);
+  }
+  if (byNode.size === 0) {
+    index.contributions.delete(key);
+    return;
+  }
+  index.contributions.set(key, byNode);
+  for (const [node, routes] of byNode) {
+    let mine = index.byNode.get(node);
+    if (!mine) index.byNode.set(node, (mine = new Map()));
+    mine.set(key, routes);
+  }
 }
 
 /** The host routes one Service contributes, per node with a ready endpoint of the cluster IP's family. */

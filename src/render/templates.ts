@@ -80,24 +80,53 @@ export function loadTemplateSet(dir: string, userDir?: string, extras = true): T
 }
 
 /**
+ * Peer text set aside during one render: `peerBlocks` returns a short token in its place, the
+ * (small) rest of the file is tidied, and the tokens are then replaced by the peer text, which is
+ * already tidy. A file of a large mesh is megabytes of peer text, and tidying it on every render
+ * would cost more than everything else together.
+ */
+let setAside: string[] | null = null;
+const TOKEN_START = '\u0001bird-confd-peers-';
+const TOKEN = /\u0001bird-confd-peers-(\d+)\u0001\n/g;
+
+/**
+ * Whether `text`, placed anywhere in a file, passes through `tidy` unchanged and leaves its
+ * neighbours as they would be next to the token: it does not start with a line break or blank,
+ * ends with one line break after a visible character, and holds no trailing blanks and no run of
+ * blank lines. Concatenations of such texts are such texts too.
+ */
+function tidyStable(text: string): boolean {
+  if (text.length < 2 || !text.endsWith('\n')) return false;
+  const first = text.charCodeAt(0);
+  const beforeLast = text.charCodeAt(text.length - 2);
+  if (first === 10 || first === 32 || first === 9 || beforeLast === 10 || beforeLast === 32 || beforeLast === 9) return false;
+  return !/[ \t]\n|\n\n\n/.test(text);
+}
+
+/**
  * The `peerBlocks` helper prints a list of peers through the `peer` partial. Peer views are
  * immutable and shared between renders (the mesh entries of a node are built once per cluster
  * state), so each one's text is kept: a re-render after a small change formats only new peers.
  */
 function registerPeerBlocks(env: typeof Handlebars, file: string): void {
   const peer = precompileChecked(env, file);
-  const texts = new WeakMap<PeerView, string>();
+  const texts = new WeakMap<PeerView, { text: string; stable: boolean }>();
   env.registerHelper('peerBlocks', (peers: readonly PeerView[]) => {
     let out = '';
+    let stable = true;
     for (const p of peers) {
-      let text = texts.get(p);
-      if (text === undefined) {
-        text = runTemplate(peer, p as unknown as NodeView, file, false);
-        texts.set(p, text);
+      let t = texts.get(p);
+      if (t === undefined) {
+        const text = runTemplate(peer, p as unknown as NodeView, file, false);
+        t = { text, stable: tidyStable(text) };
+        texts.set(p, t);
       }
-      out += text;
+      stable &&= t.stable;
+      out += t.text;
     }
-    return out;
+    if (!stable || out === '' || setAside === null) return out;
+    setAside.push(out);
+    return `${TOKEN_START}${setAside.length - 1}\u0001\n`;
   });
 }
 
@@ -113,10 +142,17 @@ function precompileChecked(env: typeof Handlebars, file: string): Handlebars.Tem
 }
 
 function runTemplate(template: Handlebars.TemplateDelegate, view: NodeView, file: string, tidyOutput = true): string {
+  const outer = setAside;
+  const mine: string[] = [];
+  if (tidyOutput) setAside = mine;
   try {
-    return tidyOutput ? tidy(template(view)) : template(view);
+    if (!tidyOutput) return template(view);
+    const text = tidy(template(view));
+    return mine.length === 0 ? text : text.replace(TOKEN, (_, i: string) => mine[Number(i)]!);
   } catch (err) {
     throw new TemplateError(file, (err as Error).message.split('\n')[0] ?? String(err), { cause: err });
+  } finally {
+    setAside = outer;
   }
 }
 

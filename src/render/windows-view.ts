@@ -44,6 +44,18 @@ function digits(value: string): string {
   return value;
 }
 
+/** Peer views are shared between renders (mesh entries especially), so each one's Windows form is kept. */
+const peeringMemo = new WeakMap<PeerView, WindowsPeering>();
+
+function windowsPeering(p: PeerView, name: string): WindowsPeering {
+  let w = peeringMemo.get(p);
+  if (w === undefined || w.name !== name) {
+    w = { kind: p.kind, name, nameLiteral: psQuote(name), ipLiteral: psQuote(p.peerIp), asn: digits(p.asNumber) };
+    peeringMemo.set(p, w);
+  }
+  return w;
+}
+
 /**
  * The Windows view of a node, built from its IPv4 family view (the same decisions as bird.cfg):
  * mesh, global and node-specific peers by name without port suffix (Windows peers have no port),
@@ -64,7 +76,7 @@ export function windowsView(ipv4: FamilyView, routerId: string, localAs: string)
       continue;
     }
     seen.add(name);
-    peerings.push({ kind: p.kind, name, nameLiteral: psQuote(name), ipLiteral: psQuote(p.peerIp), asn: digits(p.asNumber) });
+    peerings.push(windowsPeering(p, name));
   }
   return {
     enabled: ipv4.address !== null,
