@@ -4,7 +4,10 @@
  * service index) render exactly what facts built from scratch render, for every node.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { documentToResource } from '../src/model/load.js';
 import type { Resource } from '../src/model/resources.js';
@@ -130,6 +133,35 @@ describe('incremental recompute', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('a large mesh re-rendered after changes (chunked peer text, mesh memo) equals a cold render', () => {
+    const s = new Snapshot();
+    const node = (i: number, ip = i) => res({ apiVersion: v3, kind: 'Node', metadata: { name: `m${String(i).padStart(3, '0')}` }, spec: { bgp: { ipv4Address: `10.1.${Math.floor(ip / 250)}.${(ip % 250) + 1}/16` } } });
+    for (let i = 0; i < 300; i++) s.apply(node(i));
+    let facts = clusterFacts(s);
+    const coldRoot = mkdtempSync(join(tmpdir(), 'bird-confd-cold-'));
+    after(() => rmSync(coldRoot, { recursive: true, force: true }));
+    const changes: (() => void)[] = [
+      () => s.apply(node(5, 900)),
+      () => s.apply(node(200, 901)),
+      () => s.delete({ kind: 'Node', name: 'm100', namespace: '' }),
+      () => s.apply(node(400)),
+      () => s.apply(res({ apiVersion: v3, kind: 'BGPPeer', metadata: { name: 'tor' }, spec: { peerIP: '192.0.2.1', asNumber: 65100 } })),
+      () => s.apply(node(7, 5)),
+    ];
+    for (const [i, change] of [() => undefined, ...changes].entries()) {
+      change();
+      facts = clusterFacts(s, {}, facts);
+      for (const name of ['m000', 'm007', 'm150', 'm299']) {
+        const warm = renderNode(s, name, {}, facts);
+        // A user template folder with nothing in it gives a template set of its own: no cached text.
+        const cold = renderNode(s, name, { templateDir: mkdtempSync(join(coldRoot, 'cold-')) }, clusterFacts(s.clone()));
+        assert.ok(warm.files && cold.files);
+        assert.deepEqual([...warm.files], [...cold.files], `step ${i}, node ${name}`);
+        assert.equal((warm.files.get('bird.cfg')!.match(/^protocol bgp Mesh_/gm) ?? []).length, s.count('Node') - 1, `step ${i}, node ${name}: one session per other node`);
+      }
+    }
   });
 
   test('the snapshot keeps lists sorted through changes and says which keys changed since a revision', () => {

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { cidrKey, hashToIPv4, ipToSymbol, parseIp, parseNetwork, type Family } from './addresses.js';
-import { clusterFacts, type ClusterFacts, type NodeInfo } from './cluster.js';
+import { clusterFacts, type ClusterFacts, type MeshEntry, type NodeInfo } from './cluster.js';
 import { communityRules } from './communities.js';
 import { effectiveAs, effectivePort, nodePeerings, type PeerRecord } from './peerings.js';
 import { serviceRoutes, type ServiceRoutes } from './services.js';
@@ -168,26 +168,49 @@ function bgpView(ctx: FamilyContext, family: Family, address: string, defines: P
   };
 }
 
+/**
+ * A node's mesh view, kept per mesh (the cluster's entries array, replaced whenever a node
+ * changes) for the last few nodes rendered: after a change that leaves the mesh alone (a
+ * BGPPeer, a Service), the same view and the same peer list come back without a pass over N nodes.
+ */
+const meshMemo = new WeakMap<readonly MeshEntry[], Map<string, { view: MeshView; diagnostics: readonly Diagnostic[] }>>();
+/** The daemon renders one node; a preview renders each node once. A few are enough. */
+const MESH_MEMO_NODES = 4;
+
 function meshView(ctx: FamilyContext, family: Family, address: string): MeshView {
   const rrClusterId = ctx.self.rrClusterId;
   // Calico quirk kept for parity: a route reflector drops its IPv6 mesh but keeps the IPv4 one.
   if (family === 'ipv6' && rrClusterId) return { state: 'route-reflector', disabled: false, routeReflector: true, rrClusterId, peers: [] };
   if (!ctx.cluster.global.meshEnabled) return { state: 'disabled', disabled: true, routeReflector: false, rrClusterId, peers: [] };
+  const entries = ctx.cluster.mesh[family];
+  const key = `${ctx.self.name}\u0000${address}\u0000${rrClusterId}`;
+  let byNode = meshMemo.get(entries);
+  const known = byNode?.get(key);
+  if (known) {
+    ctx.diagnostics.push(...known.diagnostics);
+    return known.view;
+  }
+  const diagnostics: Diagnostic[] = [];
   const peers: PeerView[] = [];
-  for (const e of ctx.cluster.mesh[family]) {
+  for (const e of entries) {
     if (e.ip === address) {
       if (e.node === ctx.self.name) peers.push({ ...e.active, skip: 'this node', neighbor: '', options: [] });
       continue;
     }
     if (e.duplicateOf) {
       // Two nodes with one address would give two protocols of one name, which BIRD rejects.
-      ctx.diagnostics.push({ severity: 'warning', object: `Node/${e.node}`, message: `has the same ${family} address as Node/${e.duplicateOf}; no mesh session to it` });
+      diagnostics.push({ severity: 'warning', object: `Node/${e.node}`, message: `has the same ${family} address as Node/${e.duplicateOf}; no mesh session to it` });
       continue;
     }
     // Exactly one side of each pair is passive: the one whose address sorts lower as text (Calico's rule).
     peers.push(e.ip > address ? e.passive : e.active);
   }
-  return { state: 'enabled', disabled: false, routeReflector: false, rrClusterId, peers };
+  const view: MeshView = { state: 'enabled', disabled: false, routeReflector: false, rrClusterId, peers };
+  ctx.diagnostics.push(...diagnostics);
+  if (!byNode) meshMemo.set(entries, (byNode = new Map()));
+  if (byNode.size >= MESH_MEMO_NODES) byNode.delete(byNode.keys().next().value!);
+  byNode.set(key, { view, diagnostics });
+  return view;
 }
 
 function peerView(kind: PeerKind, key: string, r: PeerRecord, ctx: FamilyContext, address: string, localAs: string, passwordStatement: (value: string) => string): PeerView {

@@ -87,7 +87,6 @@ export function loadTemplateSet(dir: string, userDir?: string, extras = true): T
  */
 let setAside: string[] | null = null;
 const TOKEN_START = '\u0001bird-confd-peers-';
-const TOKEN = /\u0001bird-confd-peers-(\d+)\u0001\n/g;
 
 /**
  * Whether `text`, placed anywhere in a file, passes through `tidy` unchanged and leaves its
@@ -110,25 +109,64 @@ function tidyStable(text: string): boolean {
  */
 function registerPeerBlocks(env: typeof Handlebars, file: string): void {
   const peer = precompileChecked(env, file);
-  const texts = new WeakMap<PeerView, { text: string; stable: boolean }>();
+  const texts = new WeakMap<PeerView, PeerText>();
+  const textOf = (p: PeerView): PeerText => {
+    let t = texts.get(p);
+    if (t === undefined) {
+      const text = runTemplate(peer, p as unknown as NodeView, file, false);
+      t = { text, stable: tidyStable(text) };
+      texts.set(p, t);
+    }
+    return t;
+  };
+  // Long lists (a large mesh) go by chunks of peers, each chunk's text kept under its first peer:
+  // after one node changes, one chunk is formatted again and the rest are reused as they are.
+  const chunks = new WeakMap<PeerView, { peers: readonly PeerView[]; text: PeerText }>();
+  const chunkOf = (peers: readonly PeerView[], from: number): PeerText => {
+    const to = Math.min(peers.length, from + CHUNK);
+    const known = chunks.get(peers[from]!);
+    if (known && known.peers.length === to - from && known.peers.every((p, i) => p === peers[from + i])) return known.text;
+    let text = '';
+    let stable = true;
+    for (let i = from; i < to; i++) {
+      const t = textOf(peers[i]!);
+      text += t.text;
+      stable &&= t.stable;
+    }
+    const made = { text, stable };
+    chunks.set(peers[from]!, { peers: peers.slice(from, to), text: made });
+    return made;
+  };
   env.registerHelper('peerBlocks', (peers: readonly PeerView[]) => {
     let out = '';
     let stable = true;
-    for (const p of peers) {
-      let t = texts.get(p);
-      if (t === undefined) {
-        const text = runTemplate(peer, p as unknown as NodeView, file, false);
-        t = { text, stable: tidyStable(text) };
-        texts.set(p, t);
+    for (let from = 0; from < peers.length; from += CHUNK) {
+      const t = peers.length > CHUNK ? chunkOf(peers, from) : null;
+      if (t) {
+        out += t.text;
+        stable &&= t.stable;
+        continue;
       }
-      stable &&= t.stable;
-      out += t.text;
+      for (const p of peers) {
+        const pt = textOf(p);
+        out += pt.text;
+        stable &&= pt.stable;
+      }
     }
     if (!stable || out === '' || setAside === null) return out;
     setAside.push(out);
     return `${TOKEN_START}${setAside.length - 1}\u0001\n`;
   });
 }
+
+/** A peer's (or a run of peers') text, and whether it passes through tidy unchanged. */
+interface PeerText {
+  readonly text: string;
+  readonly stable: boolean;
+}
+
+/** Peers per cached chunk of a long list. */
+const CHUNK = 64;
 
 function precompileChecked(env: typeof Handlebars, file: string): Handlebars.TemplateDelegate {
   const text = readFileSync(file, 'utf8');
@@ -148,12 +186,26 @@ function runTemplate(template: Handlebars.TemplateDelegate, view: NodeView, file
   try {
     if (!tidyOutput) return template(view);
     const text = tidy(template(view));
-    return mine.length === 0 ? text : text.replace(TOKEN, (_, i: string) => mine[Number(i)]!);
+    return mine.length === 0 ? text : restore(text, mine);
   } catch (err) {
     throw new TemplateError(file, (err as Error).message.split('\n')[0] ?? String(err), { cause: err });
   } finally {
     setAside = outer;
   }
+}
+
+/** Puts the set-aside peer text back in place of its tokens (by concatenation: nothing is copied). */
+function restore(text: string, setAsideTexts: readonly string[]): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const start = text.indexOf(TOKEN_START, at);
+    if (start < 0) break;
+    const end = text.indexOf('\u0001\n', start + TOKEN_START.length);
+    out += text.slice(at, start) + setAsideTexts[Number(text.slice(start + TOKEN_START.length, end))]!;
+    at = end + 2;
+  }
+  return out + text.slice(at);
 }
 
 /** Drops trailing white space and runs of blank lines, so output has no whitespace-only lines. */
