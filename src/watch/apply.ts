@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, readlink, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scrubSecrets } from './logger.js';
 
@@ -10,6 +10,9 @@ import { scrubSecrets } from './logger.js';
  * symlink to the current generation folder `DIR/..gen-*`. A new set is written into a new
  * generation folder (same file system), checked there, and swapped in by renaming a new `..data`
  * link over the old one: one atomic step, so a reader sees all old or all new files.
+ *
+ * The file system calls are synchronous: a set is a handful of small files, and each call through
+ * the thread pool would cost more than the call itself (the checks still run asynchronously).
  */
 export const DATA_LINK = '..data';
 const GEN_PREFIX = '..gen-';
@@ -35,11 +38,17 @@ export async function readCurrentSet(dir: string): Promise<Map<string, string>> 
   const out = new Map<string, string>();
   let gen: string;
   try {
-    gen = await readlink(join(dir, DATA_LINK));
+    gen = readlinkSync(join(dir, DATA_LINK));
   } catch {
     return out;
   }
-  for (const name of await readdir(join(dir, gen)).catch(() => [] as string[])) out.set(name, await readFile(join(dir, gen, name), 'utf8'));
+  let names: string[];
+  try {
+    names = readdirSync(join(dir, gen));
+  } catch {
+    return out;
+  }
+  for (const name of names) out.set(name, readFileSync(join(dir, gen, name), 'utf8'));
   return out;
 }
 
@@ -68,55 +77,68 @@ export interface ApplyOptions {
  * the generation is removed and the old files stay; nothing else is touched.
  */
 export async function applySet(dir: string, files: ReadonlyMap<string, string>, options: ApplyOptions): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const gen = `${GEN_PREFIX}${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const genDir = join(dir, gen);
-  await mkdir(genDir);
+  mkdirSync(genDir);
   try {
     for (const [name, text] of files) {
       const mode = options.secret(name) ? 0o600 : 0o644;
-      await writeFile(join(genDir, name), text, { mode });
-      await chmod(join(genDir, name), mode);
+      writeFileSync(join(genDir, name), text, { mode });
+      chmodSync(join(genDir, name), mode);
     }
     for (const [name, command] of options.checks) {
       if (files.has(name)) await runCommand(command.replaceAll('{file}', shellQuote(join(genDir, name))));
     }
     // Links for new files first (they dangle until the swap; no old file includes them).
-    for (const name of files.keys()) await ensureLink(dir, name);
-    await replaceLink(join(dir, DATA_LINK), gen);
+    for (const name of files.keys()) ensureLink(dir, name);
+    replaceLink(join(dir, DATA_LINK), gen);
   } catch (err) {
-    await rm(genDir, { recursive: true, force: true });
+    rmSync(genDir, { recursive: true, force: true });
     throw err;
   }
-  for (const entry of await readdir(dir)) {
-    if (entry.startsWith(GEN_PREFIX) && entry !== gen) await rm(join(dir, entry), { recursive: true, force: true });
-    else if (!entry.startsWith('..') && !files.has(entry) && (await isDataLink(dir, entry))) await unlink(join(dir, entry));
+  for (const entry of readdirSync(dir)) {
+    if (entry.startsWith(GEN_PREFIX) && entry !== gen) rmSync(join(dir, entry), { recursive: true, force: true });
+    else if (!entry.startsWith('..') && !files.has(entry) && isDataLink(dir, entry)) unlinkSync(join(dir, entry));
   }
 }
 
 /** Removes generations that `..data` does not point at (left by a crash) and stale temp links. */
 export async function cleanStale(dir: string): Promise<void> {
-  const current = await readlink(join(dir, DATA_LINK)).catch(() => null);
-  for (const entry of await readdir(dir).catch(() => [] as string[])) {
-    if ((entry.startsWith(GEN_PREFIX) && entry !== current) || entry.startsWith('..tmp-')) await rm(join(dir, entry), { recursive: true, force: true });
+  const current = readlinkOrNull(join(dir, DATA_LINK));
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if ((entry.startsWith(GEN_PREFIX) && entry !== current) || entry.startsWith('..tmp-')) rmSync(join(dir, entry), { recursive: true, force: true });
   }
 }
 
-async function isDataLink(dir: string, name: string): Promise<boolean> {
-  const target = await readlink(join(dir, name)).catch(() => null);
-  return target === join(DATA_LINK, name);
+function readlinkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
 }
 
-async function ensureLink(dir: string, name: string): Promise<void> {
-  if (await isDataLink(dir, name)) return;
-  await replaceLink(join(dir, name), join(DATA_LINK, name));
+function isDataLink(dir: string, name: string): boolean {
+  return readlinkOrNull(join(dir, name)) === join(DATA_LINK, name);
+}
+
+function ensureLink(dir: string, name: string): void {
+  if (isDataLink(dir, name)) return;
+  replaceLink(join(dir, name), join(DATA_LINK, name));
 }
 
 /** Points `path` at `target` atomically (a new link renamed over the old path). */
-async function replaceLink(path: string, target: string): Promise<void> {
+function replaceLink(path: string, target: string): void {
   const tmp = join(path, '..', `..tmp-${randomBytes(6).toString('hex')}`);
-  await symlink(target, tmp);
-  await rename(tmp, path);
+  symlinkSync(target, tmp);
+  renameSync(tmp, path);
 }
 
 function shellQuote(s: string): string {
