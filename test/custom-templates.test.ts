@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { loadManifestPaths, snapshotOf } from '../src/model/load.js';
 import { renderNode } from '../src/render/index.js';
 import { TemplateError, loadTemplateSet } from '../src/render/templates.js';

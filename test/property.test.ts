@@ -49,7 +49,7 @@ const cluster = fc
     c.peers.forEach((p, i) => {
       const local = { global: '', node0: 'node: node0, ', 'rack-a': `nodeSelector: "rack == 'a'", `, rr: 'nodeSelector: has(rr), ' }[p.local];
       let remote: string;
-      if (typeof p.remote === 'string') remote = { 'sel-rr': 'peerSelector: has(rr)', 'sel-all': 'peerSelector: all()', 'sel-rack-b': `peerSelector: "rack == 'b'"` }[p.remote];
+      if (typeof p.remote === 'string') remote = { 'sel-rr': 'peerSelector: has(rr)', 'sel-all': 'peerSelector: all()', 'sel-rack-b': `peerSelector: "rack == 'b'"` }[p.remote as 'sel-rr' | 'sel-all' | 'sel-rack-b'];
       else {
         const ip = p.remote.v6 ? `2001:db8::${p.remote.ip.toString(16)}` : `192.0.2.${p.remote.ip}`;
         const text = p.remote.port ? (p.remote.v6 ? `"[${ip}]:${p.remote.port}"` : `"${ip}:${p.remote.port}"`) : `"${ip}"`;
@@ -88,8 +88,8 @@ describe('properties of random valid clusters', () => {
           const again = renderAll(shuffled, node);
           assert.deepEqual(again.files, r.files, 'output depends on document order');
           for (const fam of [r.view.ipv4, r.view.ipv6]) {
-            const text = r.files.get(fam.files.main)!;
-            const names = [...text.matchAll(/^protocol bgp (\S+)/gm)].map((m) => m[1]);
+            const text: string = r.files.get(fam.files.main)!;
+            const names: string[] = [...text.matchAll(/^protocol bgp (\S+)/gm)].map((m) => m[1]!);
             assert.equal(new Set(names).size, names.length, `duplicate protocol names in ${node}/${fam.files.main}`);
             if (fam.address) assert.doesNotMatch(text, new RegExp(`neighbor ${fam.address.replace(/[.]/g, '\\.')} `), `${node} peers with itself`);
             for (const p of fam.bgp?.mesh.peers ?? []) if (!p.skip) passive.set(`${fam.family}|${fam.address}|${p.peerIp}`, p.options.includes('passive on;'));
