@@ -26,8 +26,10 @@ const ip = (host: number) => `10.78.0.${host}`;
 const NODES = ['node1', 'node2', 'node3'] as const;
 const nodeIp = (node: string) => ip(10 + Number(node.slice(-1)));
 const block = (node: string) => `10.244.${node.slice(-1)}.0/26`;
+const nodeIp6 = (node: string) => `fd00:78::${10 + Number(node.slice(-1))}`;
+const block6 = (node: string) => `fd00:244:0:${node.slice(-1)}::/122`;
 /** The protocol name bird-confd gives a peering with `address` (Calico's rule: dots become underscores). */
-const proto = (kind: 'Mesh' | 'Node' | 'Global', address: string) => `${kind}_${address.replace(/\./g, '_')}`;
+const proto = (kind: 'Mesh' | 'Node' | 'Global', address: string) => `${kind}_${address.replace(/[.:]/g, '_')}`;
 
 // ---- manifests -------------------------------------------------------------------------------
 
@@ -35,17 +37,20 @@ const doc = (apiVersion: string, kind: string, name: string, body: string, names
   `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: ${name}${namespace ? `, namespace: ${namespace}` : ''}}\n${body}\n---\n`;
 const calico = (kind: string, name: string, spec: string) => doc('projectcalico.org/v3', kind, name, `spec: ${spec}`);
 
-function nodeDoc(node: string, extra: { labels?: string; rr?: string } = {}): string {
+function nodeDoc(node: string, extra: { labels?: string; rr?: string; v6?: boolean } = {}): string {
   const rr = extra.rr ? `, routeReflectorClusterID: ${extra.rr}` : '';
-  return `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: ${node}, labels: {${extra.labels ?? ''}}}\nspec: {bgp: {ipv4Address: ${nodeIp(node)}/24${rr}}}\n---\n`;
+  const v6 = extra.v6 ? `, ipv6Address: "${nodeIp6(node)}/64"` : '';
+  return `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: ${node}, labels: {${extra.labels ?? ''}}}\nspec: {bgp: {ipv4Address: ${nodeIp(node)}/24${v6}${rr}}}\n---\n`;
 }
 
 /** Nodes, one IP pool without encapsulation, and one confirmed block per node. */
-function clusterDocs(nodes: readonly string[], labels: (node: string) => { labels?: string; rr?: string } = () => ({})): string {
+function clusterDocs(nodes: readonly string[], labels: (node: string) => { labels?: string; rr?: string; v6?: boolean } = () => ({})): string {
   let text = calico('IPPool', 'lab-pool', '{cidr: 10.244.0.0/16, ipipMode: Never, vxlanMode: Never}');
+  text += calico('IPPool', 'lab-pool-v6', '{cidr: "fd00:244::/48"}');
   for (const n of nodes) {
     text += nodeDoc(n, labels(n));
     text += doc('crd.projectcalico.org/v1', 'BlockAffinity', `${n}-block`, `spec: {node: ${n}, cidr: ${block(n)}, state: confirmed, deleted: "false"}`);
+    if (labels(n).v6) text += doc('crd.projectcalico.org/v1', 'BlockAffinity', `${n}-block6`, `spec: {node: ${n}, cidr: "${block6(n)}", state: confirmed, deleted: "false"}`);
   }
   return text;
 }
@@ -146,16 +151,22 @@ describe('the lab itself', { skip: unavailable ?? false }, () => {
 });
 
 describe('real BGP in network namespaces', { skip: unavailable ?? false, concurrency: false }, () => {
-  test('1. mesh: every mesh session Established, and each kernel routes every other block via its node', async (t) => {
+  test('1. mesh, dual stack: every mesh session Established in bird and bird6, and each kernel routes every other block via its node', async (t) => {
     const lab = new NetLab('mesh');
     t.after(() => lab.close());
-    segment(lab, NODES);
-    const dirs = await renderNodes(lab, 'mesh', calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}}`) + clusterDocs(NODES), NODES);
+    for (const n of NODES) lab.joinSegment(n, `${nodeIp(n)}/24`, `${nodeIp6(n)}/64`);
+    const dirs = await renderNodes(lab, 'mesh', calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}}`) + clusterDocs(NODES, () => ({ v6: true })), NODES);
     await startNodes(lab, dirs);
-    for (const n of NODES) await lab.established(n, NODES.filter((m) => m !== n).map((m) => proto('Mesh', nodeIp(m))));
+    for (const [n, dir] of dirs) await lab.startBird(n, join(dir, 'bird6.cfg'), dir, { binary: 'bird6' });
+    for (const n of NODES) {
+      const others = NODES.filter((m) => m !== n);
+      await lab.established(n, others.map((m) => proto('Mesh', nodeIp(m))));
+      await lab.established(`${n}6`, others.map((m) => proto('Mesh', nodeIp6(m))));
+    }
     for (const n of NODES) {
       for (const m of NODES.filter((m) => m !== n)) {
         await lab.routeWhere(n, block(m), (r) => r.includes(`via ${nodeIp(m)} `), `via ${m}`);
+        await lab.routeWhere(n, block6(m), (r) => r.includes(`via ${nodeIp6(m)} `), `via ${m}`);
       }
     }
   });

@@ -117,14 +117,19 @@ export class NetLab {
       ['net.ipv4.conf.default.rp_filter', '0'],
       ['net.ipv4.conf.all.send_redirects', '0'],
       ['net.ipv4.conf.default.send_redirects', '0'],
+      ['net.ipv6.conf.all.forwarding', '1'],
     ] as const) {
       run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', `${key}=${value}`]);
     }
     return ns;
   }
 
-  /** Joins `name` (its namespace created when needed) to the shared segment as `eth0` with `cidr` (e.g. `10.78.0.11/24`). */
-  joinSegment(name: string, cidr: string): void {
+  /**
+   * Joins `name` (its namespace created when needed) to the shared segment as `eth0` with `cidr`
+   * (e.g. `10.78.0.11/24`) and, when given, an IPv6 `cidr6` (usable at once: no duplicate
+   * address detection).
+   */
+  joinSegment(name: string, cidr: string, cidr6?: string): void {
     if (this.bridgeNs === null) {
       this.bridgeNs = this.addNamespace('br');
       run('ip', ['-n', this.bridgeNs, 'link', 'add', 'br0', 'type', 'bridge']);
@@ -136,6 +141,7 @@ export class NetLab {
     run('ip', ['-n', this.bridgeNs, 'link', 'set', port, 'master', 'br0']);
     run('ip', ['-n', this.bridgeNs, 'link', 'set', port, 'up']);
     run('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'eth0']);
+    if (cidr6) run('ip', ['-n', ns, '-6', 'addr', 'add', cidr6, 'dev', 'eth0', 'nodad']);
     run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
   }
 
@@ -169,37 +175,40 @@ export class NetLab {
   }
 
   /**
-   * Starts `bird -f -c config` in `name`'s namespace with its working folder set to the
-   * config's folder (for relative includes) and a private control socket; resolves once BIRD
-   * answers on it. A router already running under that name is stopped first.
+   * Starts `bird -f -c config` (or `bird6`) in `name`'s namespace with its working folder set to
+   * the config's folder (for relative includes) and a private control socket; resolves once BIRD
+   * answers on it. The router is known as `key` (default: `name`, or `name6` for bird6); one
+   * already running under that key is stopped first.
    */
-  async startBird(name: string, config: string, cwd: string): Promise<LabRouter> {
-    await this.stopBird(name);
+  async startBird(name: string, config: string, cwd: string, options: { binary?: 'bird' | 'bird6'; key?: string } = {}): Promise<LabRouter> {
+    const binary = options.binary ?? 'bird';
+    const key = options.key ?? (binary === 'bird6' ? `${name}6` : name);
+    await this.stopBird(key);
     const ns = this.ns(name);
-    const socket = join(this.dir, `${name}.ctl`);
-    const child = spawn('ip', ['netns', 'exec', ns, 'bird', '-f', '-c', config, '-s', socket, '-P', join(this.dir, `${name}.pid`)], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const socket = join(this.dir, `${key}.ctl`);
+    const child = spawn('ip', ['netns', 'exec', ns, binary, '-f', '-c', config, '-s', socket, '-P', join(this.dir, `${key}.pid`)], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const router: LabRouter = { name, ns, socket, child, stderr: () => stderr };
-    this.routers.set(name, router);
+    const router: LabRouter = { name: key, ns, socket, child, stderr: () => stderr };
+    this.routers.set(key, router);
     const deadline = Date.now() + 10_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`bird for ${name} exited (${child.exitCode}): ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`${binary} for ${key} exited (${child.exitCode}): ${stderr}`);
       try {
         (await BirdControl.open(socket, { timeoutMs: 1000 })).close();
         return router;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`bird for ${name} did not answer on ${socket}: ${(err as Error).message} ${stderr}`);
+        if (Date.now() > deadline) throw new Error(`${binary} for ${key} did not answer on ${socket}: ${(err as Error).message} ${stderr}`);
         await sleep(100);
       }
     }
   }
 
-  /** Stops `name`'s BIRD (if running) and flushes the routes it left in the kernel (`persist`). */
-  async stopBird(name: string): Promise<void> {
-    const r = this.routers.get(name);
+  /** Stops the BIRD known as `key` (if running) and flushes the routes it left in the kernel (`persist`). */
+  async stopBird(key: string): Promise<void> {
+    const r = this.routers.get(key);
     if (!r) return;
-    this.routers.delete(name);
+    this.routers.delete(key);
     await stopChild(r.child);
     spawnSync('ip', ['-n', r.ns, 'route', 'flush', 'proto', 'bird']);
     spawnSync('ip', ['-n', r.ns, '-6', 'route', 'flush', 'proto', 'bird']);
@@ -242,7 +251,7 @@ export class NetLab {
   }
 
   /** `ip route show PREFIX` in `name`'s namespace (empty when there is no such route). */
-  route(name: string, prefix: string, family: 4 | 6 = 4): string {
+  route(name: string, prefix: string, family: 4 | 6 = prefix.includes(':') ? 6 : 4): string {
     return this.exec(name, 'ip', [`-${family}`, 'route', 'show', ...prefix.split(' ')]).trim();
   }
 
