@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { stripKrtTunnel } from './helpers/bird.js';
 import { eventually, sleep } from './helpers/bird-lab.js';
@@ -112,8 +113,6 @@ function routeSources(lab: NetLab, router: string, prefix: string): string[] {
   const shown = lab.birdc(router, `show route ${prefix}`);
   return [...shown.matchAll(/\[(\w+) /g)].map((m) => m[1]!).sort();
 }
-
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
 
 const segment = (lab: NetLab, names: readonly string[]) => {
   for (const n of names) lab.joinSegment(n, `${n.startsWith('tor') ? ip(Number(n.slice(3))) : nodeIp(n)}/24`);
@@ -252,7 +251,7 @@ describe('real BGP in network namespaces', { skip: unavailable ?? false, concurr
     after(async () => lab?.close());
 
     test('6. service advertisement: the cluster range from every node, a Local service /32 only from nodes with an endpoint', async () => {
-      await eventually('tor1 hears 10.96.0.0/16 from every node', async () => (sameSet(routeSources(lab!, 'tor1', '10.96.0.0/16'), ['n1', 'n2', 'n3']) ? true : undefined));
+      await eventually('tor1 hears 10.96.0.0/16 from every node', async () => (isDeepStrictEqual(routeSources(lab!, 'tor1', '10.96.0.0/16'), ['n1', 'n2', 'n3']) ? true : undefined));
       await eventually('tor1 hears 10.96.0.50/32 from node1 and node2', async () => {
         const from = routeSources(lab!, 'tor1', '10.96.0.50/32');
         return from.includes('n1') && from.includes('n2') ? from : undefined;

@@ -55,7 +55,9 @@ describe('faults', () => {
     const script = `n=$(cat ${count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${count}; date +%s%N >> ${times}; [ $n -ge 3 ]`;
     const w = startWatch(['-f', dir, '--node', 'a', '--out', join(work, 'reload-out'), '--debounce', '0', '--no-check', '--reload-cmd', `sh -c '${script}'`, '--reload-cmd6', 'true']);
     running.push(w);
-    await until('the third attempt succeeded', () => /"outcome"/.test(w.output()) && existsSync(count) && readFileSync(count, 'utf8').trim() === '3', 20_000);
+    // The script writes the count before the time: wait for both of the third attempt.
+    const attempts = () => (existsSync(times) ? readFileSync(times, 'utf8').trim().split('\n').length : 0);
+    await until('the third attempt succeeded', () => /"outcome"/.test(w.output()) && existsSync(count) && readFileSync(count, 'utf8').trim() === '3' && attempts() === 3, 20_000);
     assert.equal((w.output().match(/reload failed; will retry/g) ?? []).length, 2);
     const at = readFileSync(times, 'utf8').trim().split('\n').map((t) => Number(t) / 1e6);
     const gaps = [at[1]! - at[0]!, at[2]! - at[1]!];

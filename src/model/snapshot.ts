@@ -1,3 +1,4 @@
+import { lowerBound } from './sorted.js';
 import { idOf, resourceKinds, type Resource, type ResourceByKind, type ResourceId, type ResourceKind } from './resources.js';
 
 /**
@@ -110,7 +111,7 @@ export class Snapshot {
   private patchSorted(kind: ResourceKind, key: string, resource: Resource | null, existed: boolean): void {
     const entry = this.sorted.get(kind);
     if (!entry) return;
-    const at = lowerBound(entry.keys, key);
+    const at = lowerBound(entry.keys, key, (k) => k);
     const keys = entry.keys.slice();
     const items = entry.items.slice();
     if (existed && resource) items[at] = resource;
@@ -143,18 +144,6 @@ export class Snapshot {
 
 /** How many changes per kind the log keeps (then it drops the older half). */
 const LOG_LIMIT = 2048;
-
-/** The first index whose key is not below `key`. */
-function lowerBound(keys: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 function keyOf(id: ResourceId): string {
   return `${id.namespace}/${id.name}`;

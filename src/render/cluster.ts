@@ -4,6 +4,7 @@ import type { BlockAffinity } from '../model/block-affinity.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Node } from '../model/node.js';
 import type { Snapshot } from '../model/snapshot.js';
+import { lowerBound } from '../model/sorted.js';
 import { cidrKey, ipToSymbol, parseIp, parseNetwork, type Family, type Network } from './addresses.js';
 import type { BlockView, PeerView } from './view-types.js';
 import { parseSelector, SelectorParseError, type Selector } from './selector.js';
@@ -48,7 +49,7 @@ export interface PeerSpec {
 export interface ClusterFacts {
   readonly global: GlobalSettings;
   /** Nodes by name (lookups only; nodeList has them in order). */
-  readonly nodes: Lookup<string, NodeInfo>;
+  readonly nodes: Overlay<string, NodeInfo>;
   /** Nodes sorted by name. */
   readonly nodeList: readonly NodeInfo[];
   readonly nodeConfigs: ReadonlyMap<string, BGPConfiguration>;
@@ -60,7 +61,7 @@ export interface ClusterFacts {
    * Per family, which node owns each mesh address, for patching the mesh after a change; null
    * when the mesh is off or two nodes share an address (then the mesh is rebuilt).
    */
-  readonly meshOwners: Readonly<Record<Family, Lookup<string, string> | null>>;
+  readonly meshOwners: Readonly<Record<Family, Overlay<string, string> | null>>;
   /** IPAM blocks per node and family, in key order. */
   readonly blocks: ReadonlyMap<string, Readonly<Record<Family, readonly BlockView[]>>>;
   readonly diagnostics: readonly Diagnostic[];
@@ -68,7 +69,6 @@ export interface ClusterFacts {
   readonly coreDiagnostics: readonly Diagnostic[];
   /** The snapshot revisions each part was derived at (see clusterFacts' `previous`). */
   readonly revisions: {
-    readonly core: number;
     readonly config: number;
     readonly node: number;
     readonly kubeNode: number;
@@ -77,17 +77,12 @@ export interface ClusterFacts {
   };
 }
 
-/** A read-only map as far as the facts need one. */
-export interface Lookup<K, V> {
-  get(key: K): V | undefined;
-}
-
 /**
  * A map made of a base map and a small set of later changes (null: removed), so that one change
  * makes a new map in time proportional to the changes, not to the map. The base is rebuilt once
  * the changes grow large.
  */
-export class Overlay<K, V> implements Lookup<K, V> {
+export class Overlay<K, V> {
   private constructor(
     private readonly base: ReadonlyMap<K, V>,
     private readonly changes: ReadonlyMap<K, V | null>,
@@ -135,13 +130,6 @@ export interface ClusterOptions {
   readonly advertiseClusterIps?: string;
 }
 
-/** The kinds each part of the facts is derived from. */
-const coreKinds = ['BGPConfiguration', 'Node', 'KubeNode'] as const;
-
-function coreRevision(snapshot: Snapshot): number {
-  return Math.max(...coreKinds.map((k) => snapshot.kindRevision(k)));
-}
-
 /**
  * Collects the cluster facts from a snapshot. With `previous` (facts of an earlier state of the
  * same snapshot, same options), the parts whose kinds did not change are reused as they are, so
@@ -149,17 +137,16 @@ function coreRevision(snapshot: Snapshot): number {
  */
 export function clusterFacts(snapshot: Snapshot, options: ClusterOptions = {}, previous?: ClusterFacts): ClusterFacts {
   const revisions = {
-    core: coreRevision(snapshot),
     config: snapshot.kindRevision('BGPConfiguration'),
     node: snapshot.kindRevision('Node'),
     kubeNode: snapshot.kindRevision('KubeNode'),
     peers: snapshot.kindRevision('BGPPeer'),
     blocks: snapshot.kindRevision('BlockAffinity'),
   };
-  const core =
-    previous && previous.revisions.core === revisions.core
-      ? previous
-      : (previous && previous.revisions.config === revisions.config ? patchedCore(snapshot, previous) : null) ?? coreFacts(snapshot, options);
+  // The core (configuration and nodes) is reused, patched after node changes alone, or rebuilt.
+  const sameConfig = previous?.revisions.config === revisions.config;
+  const sameNodes = previous?.revisions.node === revisions.node && previous.revisions.kubeNode === revisions.kubeNode;
+  const core = previous && sameConfig && sameNodes ? previous : (previous && sameConfig ? patchedCore(snapshot, previous) : null) ?? coreFacts(snapshot, options);
   const peerDiagnostics: Diagnostic[] = [];
   const peers = previous && previous.revisions.peers === revisions.peers && core === previous ? previous.peers : snapshot.list('BGPPeer').flatMap((p) => peerSpec(p, peerDiagnostics));
   const blocks = previous && previous.revisions.blocks === revisions.blocks ? previous.blocks : blocksByNode(snapshot);
@@ -207,7 +194,7 @@ function patchedCore(snapshot: Snapshot, previous: ClusterFacts): CoreFacts | nu
   const updates = new Map<string, NodeInfo | null>();
   for (const name of new Set([...nodeKeys, ...kubeKeys].map((k) => k.slice(k.indexOf('/') + 1)))) {
     const resource = snapshot.get('Node', name) ?? snapshot.get('KubeNode', name)?.calicoNode;
-    const at = lowerBoundByName(nodeList, name);
+    const at = lowerBound(nodeList, name, (n) => n.name);
     const present = nodeList[at]?.name === name;
     if (!resource) {
       if (present) nodeList.splice(at, 1);
@@ -224,14 +211,14 @@ function patchedCore(snapshot: Snapshot, previous: ClusterFacts): CoreFacts | nu
   const v4 = patch('ipv4');
   const v6 = patch('ipv6');
   return {
-    global, nodes: (previous.nodes as Overlay<string, NodeInfo>).with(updates), nodeList, nodeConfigs: previous.nodeConfigs, defaultConfig: previous.defaultConfig,
+    global, nodes: previous.nodes.with(updates), nodeList, nodeConfigs: previous.nodeConfigs, defaultConfig: previous.defaultConfig,
     mesh: { ipv4: v4.entries, ipv6: v6.entries }, meshOwners: { ipv4: v4.owners, ipv6: v6.owners }, coreDiagnostics: previous.coreDiagnostics,
   };
 }
 
 interface MeshFamily {
   readonly entries: readonly MeshEntry[];
-  readonly owners: Lookup<string, string> | null;
+  readonly owners: Overlay<string, string> | null;
 }
 
 /** The mesh of one family built from the whole node list. */
@@ -256,7 +243,7 @@ function patchMesh(previous: ClusterFacts, updates: ReadonlyMap<string, NodeInfo
   for (const [name, info] of updates) {
     const oldIp = ipOf(previous.nodes.get(name));
     if (oldIp) {
-      const at = lowerBoundByEntry(entries, name);
+      const at = lowerBound(entries, name, byNode);
       if (entries[at]?.node === name) entries.splice(at, 1);
       if (ownerOf(oldIp) === name) ownerUpdates.set(oldIp, null);
     }
@@ -265,32 +252,12 @@ function patchMesh(previous: ClusterFacts, updates: ReadonlyMap<string, NodeInfo
     if (ownerOf(ip) !== undefined) return null;
     ownerUpdates.set(ip, name);
     const views = meshPeerViews(info, ip, previous.global, family === 'ipv4' ? 0 : 1);
-    entries.splice(lowerBoundByEntry(entries, name), 0, { node: name, ip, duplicateOf: null, active: views.active, passive: views.passive });
+    entries.splice(lowerBound(entries, name, byNode), 0, { node: name, ip, duplicateOf: null, active: views.active, passive: views.passive });
   }
-  return { entries, owners: (owners as Overlay<string, string>).with(ownerUpdates) };
+  return { entries, owners: owners.with(ownerUpdates) };
 }
 
-function lowerBoundByEntry(list: readonly MeshEntry[], name: string): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.node < name) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function lowerBoundByName(list: readonly NodeInfo[], name: string): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.name < name) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const byNode = (e: MeshEntry) => e.node;
 
 /** No mesh: every node's mesh section says so, and no entries are built. */
 const noEntries: readonly MeshEntry[] = Object.freeze([]);

@@ -62,27 +62,28 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
   const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName, separatePasswords: options.passwords === 'separate-file', loopMode, loopTable, ownServiceRoutesOnly: options.serviceRoutes === 'own' };
   const ipv4 = familyView(ctx, 'ipv4');
   const ipv6 = familyView(ctx, 'ipv6');
-  const view: NodeView = {
-      viewVersion: VIEW_VERSION,
-      nodeName,
-      routerId: routerId.id,
-      routerIdSource: routerId.source,
-      listenPort,
-      debugLine: logLevel === 'debug' ? 'debug all;' : logLevel === 'info' ? 'debug { states };' : null,
-      ipv4,
-      ipv6,
-      windows: null as unknown as WindowsView,
-      optionalFiles: {
-        [ipv4.files.passwords]: ipv4.passwordDefines.length > 0,
-        [ipv6.files.passwords]: ipv6.passwordDefines.length > 0,
-        [ipv4.files.loop]: ipv4.loopPrevention.enabled,
-        [ipv6.files.loop]: ipv6.loopPrevention.enabled,
-      },
-  };
   // The Windows part is built when first read (Windows targets, `view`): a Linux node of a large
   // mesh would otherwise pay for thousands of PowerShell literals on every render.
   let windows: WindowsView | undefined;
-  Object.defineProperty(view, 'windows', { enumerable: true, get: () => (windows ??= windowsView(ipv4, routerId.id, effectiveAs(cluster, self))) });
+  const view: NodeView = {
+    viewVersion: VIEW_VERSION,
+    nodeName,
+    routerId: routerId.id,
+    routerIdSource: routerId.source,
+    listenPort,
+    debugLine: logLevel === 'debug' ? 'debug all;' : logLevel === 'info' ? 'debug { states };' : null,
+    ipv4,
+    ipv6,
+    get windows() {
+      return (windows ??= windowsView(ipv4, routerId.id, effectiveAs(cluster, self)));
+    },
+    optionalFiles: {
+      [ipv4.files.passwords]: ipv4.passwordDefines.length > 0,
+      [ipv6.files.passwords]: ipv6.passwordDefines.length > 0,
+      [ipv4.files.loop]: ipv4.loopPrevention.enabled,
+      [ipv6.files.loop]: ipv6.loopPrevention.enabled,
+    },
+  };
   return { view, diagnostics };
 }
 
@@ -173,7 +174,7 @@ function bgpView(ctx: FamilyContext, family: Family, address: string, defines: P
  * changes) for the last few nodes rendered: after a change that leaves the mesh alone (a
  * BGPPeer, a Service), the same view and the same peer list come back without a pass over N nodes.
  */
-const meshMemo = new WeakMap<readonly MeshEntry[], Map<string, { view: MeshView; diagnostics: readonly Diagnostic[] }>>();
+const meshMemo = new WeakMap<readonly MeshEntry[], Map<NodeInfo, { view: MeshView; diagnostics: readonly Diagnostic[] }>>();
 /** The daemon renders one node; a preview renders each node once. A few are enough. */
 const MESH_MEMO_NODES = 4;
 
@@ -183,9 +184,9 @@ function meshView(ctx: FamilyContext, family: Family, address: string): MeshView
   if (family === 'ipv6' && rrClusterId) return { state: 'route-reflector', disabled: false, routeReflector: true, rrClusterId, peers: [] };
   if (!ctx.cluster.global.meshEnabled) return { state: 'disabled', disabled: true, routeReflector: false, rrClusterId, peers: [] };
   const entries = ctx.cluster.mesh[family];
-  const key = `${ctx.self.name}\u0000${address}\u0000${rrClusterId}`;
+  // A node that changes is a new NodeInfo in a new mesh: the node object and the entries say it all.
   let byNode = meshMemo.get(entries);
-  const known = byNode?.get(key);
+  const known = byNode?.get(ctx.self);
   if (known) {
     ctx.diagnostics.push(...known.diagnostics);
     return known.view;
@@ -209,7 +210,7 @@ function meshView(ctx: FamilyContext, family: Family, address: string): MeshView
   ctx.diagnostics.push(...diagnostics);
   if (!byNode) meshMemo.set(entries, (byNode = new Map()));
   if (byNode.size >= MESH_MEMO_NODES) byNode.delete(byNode.keys().next().value!);
-  byNode.set(key, { view, diagnostics });
+  byNode.set(ctx.self, { view, diagnostics });
   return view;
 }
 

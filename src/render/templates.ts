@@ -119,13 +119,7 @@ function registerPeerBlocks(env: typeof Handlebars, file: string): void {
     }
     return t;
   };
-  // Long lists (a large mesh) go by chunks of peers, each chunk's text kept under its first peer:
-  // after one node changes, one chunk is formatted again and the rest are reused as they are.
-  const chunks = new WeakMap<PeerView, { peers: readonly PeerView[]; text: PeerText }>();
-  const chunkOf = (peers: readonly PeerView[], from: number): PeerText => {
-    const to = Math.min(peers.length, from + CHUNK);
-    const known = chunks.get(peers[from]!);
-    if (known && known.peers.length === to - from && known.peers.every((p, i) => p === peers[from + i])) return known.text;
+  const joined = (peers: readonly PeerView[], from: number, to: number): PeerText => {
     let text = '';
     let stable = true;
     for (let i = from; i < to; i++) {
@@ -133,28 +127,30 @@ function registerPeerBlocks(env: typeof Handlebars, file: string): void {
       text += t.text;
       stable &&= t.stable;
     }
-    const made = { text, stable };
+    return { text, stable };
+  };
+  // Long lists (a large mesh) go by chunks of peers, each chunk's text kept under its first peer:
+  // after one node changes, one chunk is formatted again and the rest are reused as they are.
+  const chunks = new WeakMap<PeerView, { peers: readonly PeerView[]; text: PeerText }>();
+  const chunkOf = (peers: readonly PeerView[], from: number): PeerText => {
+    const to = Math.min(peers.length, from + CHUNK);
+    const known = chunks.get(peers[from]!);
+    if (known && known.peers.length === to - from && known.peers.every((p, i) => p === peers[from + i])) return known.text;
+    const made = joined(peers, from, to);
     chunks.set(peers[from]!, { peers: peers.slice(from, to), text: made });
     return made;
   };
   env.registerHelper('peerBlocks', (peers: readonly PeerView[]) => {
-    let out = '';
+    let text = '';
     let stable = true;
     for (let from = 0; from < peers.length; from += CHUNK) {
-      const t = peers.length > CHUNK ? chunkOf(peers, from) : null;
-      if (t) {
-        out += t.text;
-        stable &&= t.stable;
-        continue;
-      }
-      for (const p of peers) {
-        const pt = textOf(p);
-        out += pt.text;
-        stable &&= pt.stable;
-      }
+      // A short list is one chunk, not worth keeping apart from its peers' own texts.
+      const t = peers.length <= CHUNK ? joined(peers, 0, peers.length) : chunkOf(peers, from);
+      text += t.text;
+      stable &&= t.stable;
     }
-    if (!stable || out === '' || setAside === null) return out;
-    setAside.push(out);
+    if (!stable || text === '' || setAside === null) return text;
+    setAside.push(text);
     return `${TOKEN_START}${setAside.length - 1}\u0001\n`;
   });
 }

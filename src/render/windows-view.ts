@@ -44,12 +44,12 @@ function digits(value: string): string {
   return value;
 }
 
-/** Peer views are shared between renders (mesh entries especially), so each one's Windows form is kept. */
+/** Peer views are immutable and shared between renders (mesh entries especially), so each one's Windows form (its name included) is kept. */
 const peeringMemo = new WeakMap<PeerView, WindowsPeering>();
 
 function windowsPeering(p: PeerView, name: string): WindowsPeering {
   let w = peeringMemo.get(p);
-  if (w === undefined || w.name !== name) {
+  if (w === undefined) {
     w = { kind: p.kind, name, nameLiteral: psQuote(name), ipLiteral: psQuote(p.peerIp), asn: digits(p.asNumber) };
     peeringMemo.set(p, w);
   }

@@ -61,36 +61,62 @@ export class BirdLab {
   async start(index: 0 | 1, config: string, name: string): Promise<LabBird> {
     const ns = this.namespaces[index];
     const socket = join(this.dir, `${name}.ctl`);
-    const child = spawn('ip', ['netns', 'exec', ns, 'bird', '-f', '-c', config, '-s', socket, '-P', join(this.dir, `${name}.pid`)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const bird = { ns, socket, child };
+    const started = startBirdIn(ns, config, socket, join(this.dir, `${name}.pid`));
+    const bird = { ns, socket, child: started.child };
     this.birds.push(bird);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`bird exited (${child.exitCode}): ${stderr}`);
-      try {
-        (await BirdControl.open(socket, { timeoutMs: 1000 })).close();
-        return bird;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`bird did not answer on ${socket}: ${(err as Error).message} ${stderr}`);
-        await sleep(100);
-      }
-    }
+    await started.answering;
+    return bird;
   }
 
   /** Stops every daemon and removes the namespaces and files. Safe to call twice. */
   async close(): Promise<void> {
-    for (const b of this.birds.splice(0)) {
-      if (b.child.exitCode === null && b.child.signalCode === null) {
-        const exited = new Promise((resolve) => b.child.once('exit', resolve));
-        b.child.kill('SIGTERM');
-        await Promise.race([exited, sleep(3000)]);
-        if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGKILL');
-      }
-    }
+    for (const b of this.birds.splice(0)) await stopProcess(b.child);
     for (const ns of this.namespaces) spawnSync('ip', ['netns', 'del', ns]);
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts `bird -f` (or `bird6`) in network namespace `ns` with a private control socket.
+ * `answering` resolves once BIRD answers on the socket, and rejects (with BIRD's stderr) when it
+ * exits or stays silent for 10 s; the child is returned at once so a caller can track it either way.
+ */
+export function startBirdIn(
+  ns: string,
+  config: string,
+  socket: string,
+  pidFile: string,
+  options: { binary?: 'bird' | 'bird6'; cwd?: string } = {},
+): { child: ChildProcess; stderr: () => string; answering: Promise<void> } {
+  const binary = options.binary ?? 'bird';
+  const child = spawn('ip', ['netns', 'exec', ns, binary, '-f', '-c', config, '-s', socket, '-P', pidFile], { cwd: options.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const answering = (async () => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${binary} in ${ns} exited (${child.exitCode}): ${stderr}`);
+      try {
+        (await BirdControl.open(socket, { timeoutMs: 1000 })).close();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`${binary} in ${ns} did not answer on ${socket}: ${(err as Error).message} ${stderr}`);
+        await sleep(100);
+      }
+    }
+  })();
+  return { child, stderr: () => stderr, answering };
+}
+
+/** Stops a child process: SIGTERM, then SIGKILL if it has not exited after 3 s. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(3000)]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await Promise.race([exited, sleep(1000)]);
   }
 }
 
@@ -130,7 +156,9 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function run(cmd: string, args: readonly string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+/** Runs a command; returns its stdout, or throws with its stderr when it fails. */
+export function run(cmd: string, args: readonly string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
+  return r.stdout;
 }

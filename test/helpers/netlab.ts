@@ -2,9 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BirdControl } from '../../src/watch/bird-control.js';
 import type { ProtocolStatus } from '../../src/status/bird-replies.js';
-import { eventually, sleep } from './bird-lab.js';
+import { eventually, protocolsOf, run, startBirdIn, stopProcess } from './bird-lab.js';
 
 /** Whether this machine can run the lab: root, `ip netns`, `bird`, `birdc` and `iptables`. */
 export function netLabAvailable(): string | null {
@@ -186,22 +185,11 @@ export class NetLab {
     await this.stopBird(key);
     const ns = this.ns(name);
     const socket = join(this.dir, `${key}.ctl`);
-    const child = spawn('ip', ['netns', 'exec', ns, binary, '-f', '-c', config, '-s', socket, '-P', join(this.dir, `${key}.pid`)], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const router: LabRouter = { name: key, ns, socket, child, stderr: () => stderr };
+    const started = startBirdIn(ns, config, socket, join(this.dir, `${key}.pid`), { binary, cwd });
+    const router: LabRouter = { name: key, ns, socket, child: started.child, stderr: started.stderr };
     this.routers.set(key, router);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`${binary} for ${key} exited (${child.exitCode}): ${stderr}`);
-      try {
-        (await BirdControl.open(socket, { timeoutMs: 1000 })).close();
-        return router;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`${binary} for ${key} did not answer on ${socket}: ${(err as Error).message} ${stderr}`);
-        await sleep(100);
-      }
-    }
+    await started.answering;
+    return router;
   }
 
   /** Stops the BIRD known as `key` (if running) and flushes the routes it left in the kernel (`persist`). */
@@ -209,7 +197,7 @@ export class NetLab {
     const r = this.routers.get(key);
     if (!r) return;
     this.routers.delete(key);
-    await stopChild(r.child);
+    await stopProcess(r.child);
     spawnSync('ip', ['-n', r.ns, 'route', 'flush', 'proto', 'bird']);
     spawnSync('ip', ['-n', r.ns, '-6', 'route', 'flush', 'proto', 'bird']);
   }
@@ -228,12 +216,7 @@ export class NetLab {
 
   /** The BGP protocols of `name`'s BIRD. */
   async bgpProtocols(name: string): Promise<ProtocolStatus[]> {
-    const c = await BirdControl.open(this.router(name).socket);
-    try {
-      return (await c.protocols()).filter((p) => p.proto === 'BGP');
-    } finally {
-      c.close();
-    }
+    return (await protocolsOf(this.router(name).socket)).filter((p) => p.proto === 'BGP');
   }
 
   /** Waits until every named BGP protocol of `name` is Established. */
@@ -257,13 +240,12 @@ export class NetLab {
 
   /** Waits until `name`'s kernel route for `prefix` satisfies `ok`; resolves with the route text. */
   async routeWhere(name: string, prefix: string, ok: (route: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
-    let last = '';
     return eventually(
       `${name}: route ${prefix} ${what}`,
       async () => {
-        last = this.route(name, prefix);
-        if (!ok(last)) throw new Error(`route is now ${JSON.stringify(last)}`);
-        return last;
+        const route = this.route(name, prefix);
+        if (!ok(route)) throw new Error(`route is now ${JSON.stringify(route)}`);
+        return route;
       },
       timeoutMs,
     );
@@ -272,7 +254,7 @@ export class NetLab {
   /** Stops every daemon and process, deletes every namespace and the lab folder. Safe to call twice. */
   async close(): Promise<void> {
     for (const name of [...this.routers.keys()]) await this.stopBird(name);
-    for (const child of this.processes.splice(0)) await stopChild(child);
+    for (const child of this.processes.splice(0)) await stopProcess(child);
     this.closeSync();
   }
 
@@ -294,17 +276,6 @@ export class NetLab {
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(3000)]);
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await Promise.race([exited, sleep(1000)]);
-  }
-}
-
 function killQuietly(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) {
     try {
@@ -313,10 +284,4 @@ function killQuietly(child: ChildProcess): void {
       // already gone
     }
   }
-}
-
-function run(cmd: string, args: readonly string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
-  return r.stdout;
 }
