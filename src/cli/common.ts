@@ -3,6 +3,7 @@ import { loadManifestPaths, originOf, snapshotOf } from '../model/load.js';
 import { describeId, idOf } from '../model/resources.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { renderNode, type NodeRender, type RenderOptions, type Target } from '../render/index.js';
+import { calicoVersions, defaultCalicoVersion, isCalicoVersion } from '../render/profiles.js';
 import { UsageError } from './errors.js';
 
 /** The flags every command that renders from manifests accepts (node's util.parseArgs form). */
@@ -17,6 +18,7 @@ export const renderFlags = {
   'loop-prevention': { type: 'string' },
   'loop-prevention-table': { type: 'string' },
   'service-routes': { type: 'string' },
+  'calico-version': { type: 'string' },
 } as const;
 
 /** Help lines for `renderFlags`. */
@@ -46,7 +48,11 @@ export const renderFlagsHelp = `  -f, --file PATH       a manifest file (YAML or
                         all (default, as Calico) or own: pass on to BGP peers only the service
                         routes this node originates, never one learned from another node (so a
                         Local service's /32 comes only from nodes with an endpoint) (default: env
-                        BIRD_CONFD_SERVICE_ROUTES)`;
+                        BIRD_CONFD_SERVICE_ROUTES)
+      --calico-version V
+                        render as this Calico release renders: ${calicoVersions.join(' or ')}
+                        (default: env BIRD_CONFD_CALICO_VERSION, else ${defaultCalicoVersion}, the
+                        newest supported)`;
 
 /** The parsed values of `renderFlags`. */
 export interface RenderFlagValues {
@@ -60,6 +66,7 @@ export interface RenderFlagValues {
   'loop-prevention'?: string;
   'loop-prevention-table'?: string;
   'service-routes'?: string;
+  'calico-version'?: string;
 }
 
 /** Render options from flags, falling back to calico-node's environment variables; validates them. */
@@ -74,8 +81,11 @@ export function renderOptionsOf(values: RenderFlagValues, env: NodeJS.ProcessEnv
   if (table !== undefined && !/^\d{1,10}$/.test(table)) throw new UsageError('--loop-prevention-table must be a number');
   const serviceRoutes = values['service-routes'] ?? (env.BIRD_CONFD_SERVICE_ROUTES || 'all');
   if (serviceRoutes !== 'all' && serviceRoutes !== 'own') throw new UsageError(`--service-routes must be all or own, not ${JSON.stringify(serviceRoutes)}`);
+  const calicoVersion = values['calico-version'] ?? (env.BIRD_CONFD_CALICO_VERSION || defaultCalicoVersion);
+  if (!isCalicoVersion(calicoVersion)) throw new UsageError(`--calico-version must be ${calicoVersions.join(' or ')}, not ${JSON.stringify(calicoVersion)}`);
   return {
     target,
+    calicoVersion,
     routerId: values['router-id'] ?? env.CALICO_ROUTER_ID,
     secretNamespace: values['secret-namespace'] ?? env.NAMESPACE,
     k8sNodeRef: env.CALICO_K8S_NODE_REF,

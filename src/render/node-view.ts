@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { CalicoVersion } from './profiles.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { cidrKey, hashToIPv4, ipToSymbol, parseIp, parseNetwork, type Family } from './addresses.js';
 import { clusterFacts, type ClusterFacts, type MeshEntry, type NodeInfo } from './cluster.js';
@@ -11,6 +12,8 @@ import { VIEW_VERSION, type BgpView, type PasswordDefine, type BlockView, type F
 
 /** What Calico takes from the environment, passed in explicitly. */
 export interface ViewOptions {
+  /** The Calico release whose output is reproduced (default: the newest supported). */
+  readonly calicoVersion?: CalicoVersion;
   /** CALICO_ROUTER_ID: an IPv4 address, or `hash`. */
   readonly routerId?: string;
   /** NAMESPACE: where password Secrets live (default kube-system). */
