@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { StatusReport } from '../src/status/compare.js';
+import type { StatusReport } from '../src/inspect/compare.js';
 import { BirdControl } from '../src/watch/bird-control.js';
 import { BirdLab, established, eventually, labAvailable, protocolsOf } from './helpers/bird-lab.js';
 import { renderYaml, runCli, writeFiles } from './helpers/run-cli.js';

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { hasErrors } from '../model/diagnostics.js';
 import { MASK, maskPasswords } from '../render/mask.js';
-import { reloadImpact, type ReloadImpact } from '../render/reload-impact.js';
-import { unifiedDiff } from '../render/unified-diff.js';
-import { table } from '../status/format.js';
+import { reloadImpact, type ReloadImpact } from '../inspect/reload-impact.js';
+import { unifiedDiff } from '../inspect/unified-diff.js';
+import { table } from '../inspect/format.js';
 import { loadAndRender, renderFlags, renderFlagsHelp, renderOptionsFrom } from './common.js';
 import { defaultConfigDir, readConfigDir } from './config-dir.js';
 import { UsageError } from './errors.js';

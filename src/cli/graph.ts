@@ -3,8 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic, hasErrors } from '../model/diagnostics.js';
 import { loadManifestPaths, snapshotOf } from '../model/load.js';
-import { topologyDot } from '../render/dot.js';
-import { clusterTopology, type SessionStates } from '../render/topology.js';
+import { topologyDot } from '../inspect/dot.js';
+import { clusterTopology, type SessionStates } from '../inspect/topology.js';
 import { InputError, UsageError } from './errors.js';
 
 /** Help text of `bird-confd graph`. */

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { hasErrors } from '../model/diagnostics.js';
-import { compareDaemon, compareFiles, renderedDaemon, statusReport, type DaemonReport, type RunningDaemon } from '../status/compare.js';
-import { formatStatus } from '../status/format.js';
+import { compareDaemon, compareFiles, renderedDaemon, statusReport, type DaemonReport, type RunningDaemon } from '../inspect/compare.js';
+import { formatStatus } from '../inspect/format.js';
 import { withBirdControl } from '../watch/bird-control.js';
 import { loadAndRender, renderFlags, renderFlagsHelp, renderOptionsFrom } from './common.js';
 import { UsageError } from './errors.js';

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { parseProtocols, parseStatus, ReplyParser, type BirdReply, type DaemonStatus, type ProtocolStatus } from '../status/bird-replies.js';
+import { parseProtocols, parseStatus, ReplyParser, type BirdReply, type DaemonStatus, type ProtocolStatus } from '../inspect/bird-replies.js';
 
 /** BIRD's control socket could not be used (not running, no permission, timeout, closed). */
 export class BirdControlError extends Error {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { compareDaemon, renderedDaemon, type DaemonReport } from '../status/compare.js';
+import { compareDaemon, renderedDaemon, type DaemonReport } from '../inspect/compare.js';
 import { BirdControl } from './bird-control.js';
 import type { Daemon } from './daemon.js';
 import type { DaemonMetrics } from './metrics.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BirdControl } from '../../src/watch/bird-control.js';
-import type { ProtocolStatus } from '../../src/status/bird-replies.js';
+import type { ProtocolStatus } from '../../src/inspect/bird-replies.js';
 
 /** Whether this machine can run the BIRD lab (root, `ip netns`, `bird`). */
 export function labAvailable(): string | null {

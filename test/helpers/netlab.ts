@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProtocolStatus } from '../../src/status/bird-replies.js';
+import type { ProtocolStatus } from '../../src/inspect/bird-replies.js';
 import { eventually, protocolsOf, run, startBirdIn, stopProcess } from './bird-lab.js';
 
 /** Whether this machine can run the lab: root, `ip netns`, `bird`, `birdc` and `iptables`. */

@@ -1,5 +1,5 @@
 import { bgpNeighbor, effectiveStatements, readBirdConfig, type BirdConfig, type BirdProtocol } from './bird-config.js';
-import { maskPasswordLine } from './mask.js';
+import { maskPasswordLine } from '../render/mask.js';
 
 /** Which daemon reads a main file. */
 export type Daemon = 'bird' | 'bird6';

@@ -1,5 +1,5 @@
-import { bgpNeighbor, effectiveStatements, readBirdConfig } from '../render/bird-config.js';
-import type { Daemon } from '../render/reload-impact.js';
+import { bgpNeighbor, effectiveStatements, readBirdConfig } from './bird-config.js';
+import type { Daemon } from './reload-impact.js';
 import type { DaemonStatus, ProtocolStatus } from './bird-replies.js';
 
 /** What one session's comparison found. */

@@ -1,9 +1,9 @@
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Snapshot } from '../model/snapshot.js';
-import { clusterFacts } from './cluster.js';
-import { computeNodeView, type ViewOptions } from './node-view.js';
-import type { Family } from './addresses.js';
-import type { PeerKind, PeerView } from './view-types.js';
+import { clusterFacts } from '../render/cluster.js';
+import { computeNodeView, type ViewOptions } from '../render/node-view.js';
+import type { Family } from '../render/addresses.js';
+import type { PeerKind, PeerView } from '../render/view-types.js';
 
 /** A Calico node in the picture. */
 export interface TopologyNode {
