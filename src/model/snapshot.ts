@@ -1,4 +1,4 @@
-import { lowerBound } from './sorted.js';
+import { compareText, lowerBound } from './sorted.js';
 import { idOf, resourceKinds, type Resource, type ResourceByKind, type ResourceId, type ResourceKind } from './resources.js';
 
 /**
@@ -147,9 +147,4 @@ const LOG_LIMIT = 2048;
 
 function keyOf(id: ResourceId): string {
   return `${id.namespace}/${id.name}`;
-}
-
-/** Byte-wise (UTF-16 code unit) comparison, like Go's string order for ASCII. */
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

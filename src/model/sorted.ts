@@ -12,3 +12,8 @@ export function lowerBound<T>(items: readonly T[], key: string, keyOf: (item: T)
   }
   return lo;
 }
+
+/** Byte-wise (UTF-16 code unit) order, like Go's string order for ASCII: the one order of names and keys. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
