@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Snapshot } from '../src/model/snapshot.js';
 import { snapshotOf } from '../src/model/load.js';
-import { clusterFacts, computeNodeView, renderNodeFiles } from '../src/render/index.js';
+import { clusterFacts, computeNodeView, renderNodeFiles, RenderStore } from '../src/render/index.js';
 import { affectedNodes, affects, type Change } from '../src/render/impact.js';
-import type { ClusterFacts } from '../src/render/cluster.js';
+import { loadTemplates } from '../src/watch/template-files.js';
 import { generateCluster, nodeName, nodeV4, type Shape } from './generate.js';
 import { mutations } from './mutations.js';
 import { etcdLatency } from './etcd-latency.js';
@@ -37,10 +37,12 @@ function time<T>(fn: () => T): [T, number] {
   return [r, performance.now() - t];
 }
 
-/** Renders one node from a loaded snapshot (facts shared, as the daemon holds them). */
-function renderOne(snapshot: Snapshot, facts: ClusterFacts, node: string): Map<string, string> {
-  const { view } = computeNodeView(snapshot, node, {}, facts);
-  return renderNodeFiles(view!);
+const templates = loadTemplates({ target: 'linux' });
+
+/** Renders one node from a loaded snapshot (the store shared, as the daemon holds it). */
+function renderOne(snapshot: Snapshot, store: RenderStore, node: string): Map<string, string> {
+  const { view } = computeNodeView(snapshot, node, {}, store);
+  return renderNodeFiles(view!, templates, store);
 }
 
 function birdParseMs(files: Map<string, string>): number {
@@ -59,7 +61,7 @@ function birdParseMs(files: Map<string, string>): number {
 
 /** Peak RSS of a fresh process that loads the cluster and renders one node, as a daemon would hold it. */
 function daemonRss(size: number, shape: Shape): number {
-  const script = `import { snapshotOf } from './src/model/load.ts'; import { renderNode } from './src/render/index.ts'; import { generateCluster, nodeName } from './bench/generate.ts';
+  const script = `import { snapshotOf } from './src/model/load.ts'; import { renderNodeWithTemplates as renderNode } from './src/watch/template-files.ts'; import { generateCluster, nodeName } from './bench/generate.ts';
     let resources = generateCluster(${size}, '${shape}'); const snap = snapshotOf(resources); resources = null; globalThis.gc?.(); renderNode(snap, nodeName(1)); globalThis.gc?.();
     console.log(JSON.stringify({ rss: process.memoryUsage().rss, peak: process.resourceUsage().maxRSS * 1024 }));`;
   const file = join(process.cwd(), `.bench-rss-${process.pid}.ts`);
@@ -87,22 +89,22 @@ for (const size of sizes) {
   for (const shape of shapes) {
     const snapshot = snapshotOf(generateCluster(size, shape));
     const node = nodeName(size > 7 ? 7 : 0);
-    const [facts, factsMs] = time(() => clusterFacts(snapshot));
-    const [files, firstMs] = time(() => renderOne(snapshot, facts, node));
+    const store = new RenderStore();
+    const [, factsMs] = time(() => clusterFacts(snapshot, {}, store));
+    const [files, firstMs] = time(() => renderOne(snapshot, store, node));
     const runs = size >= 5000 ? 30 : 100;
     const samples: number[] = [];
     // A different node each run: repeating one node would measure the caches that keep its last view.
-    for (let i = 0; i < runs; i++) samples.push(time(() => renderOne(snapshot, facts, nodeName((7 + (i + 1) * 37) % size)))[1]);
+    for (let i = 0; i < runs; i++) samples.push(time(() => renderOne(snapshot, store, nodeName((7 + (i + 1) * 37) % size)))[1]);
     const render = stats(samples);
     const birdParse = round(birdParseMs(files));
     // Cluster-wide preview: every node's files from one snapshot; a sample for large full meshes.
     const all = Array.from({ length: size }, (_, i) => nodeName(i));
     const sample = shape === 'mesh' && size > 1000 ? all.filter((_, i) => i % Math.ceil(size / 100) === 0) : all;
-    const [, previewMs] = time(() => { const f = clusterFacts(snapshot); for (const n of sample) renderOne(snapshot, f, n); });
+    const [, previewMs] = time(() => { const fresh = new RenderStore(); for (const n of sample) renderOne(snapshot, fresh, n); });
     const clusterPreview = { ms: Math.round((previewMs * size) / sample.length), nodes: size, estimated: sample.length < size };
     // Incremental: apply one change, refresh the facts, find the affected views, re-render the node.
     const incremental: Row['incremental'] = {};
-    let current = facts;
     for (const m of mutations(size, shape)) {
       const lat: number[] = [];
       let recomputed = 0;
@@ -116,9 +118,9 @@ for (const size of sizes) {
           recomputed = 0;
           continue;
         }
-        current = clusterFacts(snapshot, {}, current);
-        const affected = affectedNodes(change as Change, current, snapshot);
-        if (affects(affected, m.node)) renderOne(snapshot, current, m.node);
+        const current = clusterFacts(snapshot, {}, store);
+        const affected = affectedNodes(change as Change, current, snapshot, store);
+        if (affects(affected, m.node)) renderOne(snapshot, store, m.node);
         lat.push(performance.now() - t);
         recomputed = affected.all ? size : affected.nodes.size;
       }

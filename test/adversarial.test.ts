@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { parseManifestText, snapshotOf } from '../src/model/load.js';
 import { formatDiagnostic } from '../src/model/diagnostics.js';
-import { renderNode } from '../src/render/index.js';
+import { renderNodeWithTemplates } from '../src/watch/template-files.js';
 import { birdParseDir } from './helpers/bird.js';
 
 /** Values that try to break out of a BIRD string, statement, block or comment. */
@@ -73,7 +73,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 function render(docs: Doc[]) {
   const text = docs.map((d) => stringify(d)).join('---\n');
   const loaded = parseManifestText(text, 'hostile.yaml');
-  const r = renderNode(snapshotOf(loaded.resources), 'a');
+  const r = renderNodeWithTemplates(snapshotOf(loaded.resources), 'a');
   return { files: r.files, diagnostics: [...loaded.diagnostics, ...r.diagnostics] };
 }
 

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { loadManifestPaths, snapshotOf } from '../src/model/load.js';
-import { renderNode } from '../src/render/index.js';
-import { TemplateError, loadTemplateSet } from '../src/render/templates.js';
+import { TemplateError } from '../src/render/index.js';
+import { loadTemplates, renderNodeWithTemplates } from '../src/watch/template-files.js';
 import { birdParseDir } from './helpers/bird.js';
 import { goldenCases, renderCase } from './helpers/golden.js';
+import { runCli } from './helpers/run-cli.js';
 
 const custom = join('fixtures', 'custom-templates');
 const work = mkdtempSync(join(tmpdir(), 'bird-confd-tpl-'));
@@ -16,7 +17,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 async function example(node: string, templateDir?: string) {
   const loaded = await loadManifestPaths([join('fixtures', 'example')]);
-  return renderNode(snapshotOf(loaded.resources), node, { templateDir });
+  return renderNodeWithTemplates(snapshotOf(loaded.resources), node, { templateDir });
 }
 
 /** The config without BFD: the lines a BFD override adds removed. */
@@ -71,7 +72,7 @@ describe('custom templates', () => {
   });
 
   test('a syntax error fails at start-up naming the file and line', () => {
-    assert.throws(() => loadTemplateSet(join('templates', 'bird'), join(custom, 'syntax')), /syntax\/bird\.cfg\.hbs: line 3: syntax error/);
+    assert.throws(() => loadTemplates({ target: 'linux', userDir: join(custom, 'syntax') }), /syntax\/bird\.cfg\.hbs: line 3: syntax error/);
   });
 
   test('the JSON Schema of the view validates the view of every fixture', async () => {
@@ -92,5 +93,21 @@ describe('custom templates', () => {
     assert.ok(checked >= 15);
     // The schema is strict enough to reject a wrong view.
     assert.equal(validate({ viewVersion: 1, nodeName: 'x' }), false);
+  });
+
+  test('any rendered file that prints a password is mode 0600, whatever its name; others stay 0644', async () => {
+    const dir = join(work, 'pw-report');
+    mkdirSync(dir, { recursive: true });
+    // An extra output of the user's that lists each node-specific peer with its options (the password among them).
+    writeFileSync(join(dir, 'sessions.txt.hbs'), '{{#each ipv4.bgp.nodePeers}}{{name}}{{#each options}} {{this}}{{/each}}\n{{/each}}');
+    writeFileSync(join(dir, 'names.txt.hbs'), '{{#each ipv4.bgp.nodePeers}}{{name}}\n{{/each}}');
+    const out = join(work, 'pw-out');
+    const r = await runCli(['render', '--node', 'node-a', '-f', join('fixtures', 'example'), '--templates', dir, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = readFileSync(join(out, 'sessions.txt'), 'utf8');
+    assert.match(report, /password "/, 'the example has a peer with a password');
+    assert.equal(statSync(join(out, 'sessions.txt')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(out, 'names.txt')).mode & 0o777, 0o644);
+    assert.equal(statSync(join(out, 'bird_aggr.cfg')).mode & 0o777, 0o644);
   });
 });

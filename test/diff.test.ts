@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { birdItems, readBirdConfig } from '../src/inspect/bird-config.js';
-import type { RenderOptions } from '../src/render/index.js';
+import type { RenderSettings as RenderOptions } from '../src/watch/template-files.js';
 import { reloadImpact, type ProtocolImpact } from '../src/inspect/reload-impact.js';
 import { BirdControl } from '../src/watch/bird-control.js';
 import { BirdLab, established, labAvailable, protocolsOf, sleep } from './helpers/bird-lab.js';

@@ -4,16 +4,13 @@
  * service index) render exactly what facts built from scratch render, for every node.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { documentToResource } from '../src/model/load.js';
 import type { Resource } from '../src/model/resources.js';
 import { Snapshot } from '../src/model/snapshot.js';
-import { clusterFacts, type ClusterFacts } from '../src/render/cluster.js';
-import { renderNode } from '../src/render/index.js';
+import { clusterFacts, RenderStore } from '../src/render/index.js';
+import { renderNodeWithTemplates } from '../src/watch/template-files.js';
 
 const v3 = 'projectcalico.org/v3';
 const names = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'];
@@ -96,11 +93,11 @@ function applyChange(s: Snapshot, c: Change): void {
   }
 }
 
-/** Every node's files and diagnostics, from the given facts. */
-function renderAll(s: Snapshot, facts: ClusterFacts): string {
+/** Every node's files and diagnostics, rendered with the given store. */
+function renderAll(s: Snapshot, store: RenderStore): string {
   return names
     .map((n) => {
-      const r = renderNode(s, n, {}, facts);
+      const r = renderNodeWithTemplates(s, n, {}, store);
       return `${n}: ${JSON.stringify(r.diagnostics)}\n${r.files ? [...r.files].map(([f, t]) => `== ${f}\n${t}`).join('') : 'none'}`;
     })
     .join('\n');
@@ -121,14 +118,14 @@ describe('incremental recompute', () => {
           { op: 'endpoints', svc: 's0', nodes: ['n0', 'n2'] },
         ];
         for (const c of start) applyChange(s, c);
-        let facts = clusterFacts(s);
+        const store = new RenderStore();
+        clusterFacts(s, {}, store);
         for (const c of changes) {
           applyChange(s, c);
-          // List every kind as the daemon does, so the sorted lists are patched rather than rebuilt.
-          facts = clusterFacts(s, {}, facts);
-          // The reference: a copy of the snapshot (no history, no derived state) and facts from scratch.
+          // The reference: a copy of the snapshot (no history) rendered with a new, empty store, so
+          // no derived value of the incremental store can reach it.
           const fresh = s.clone();
-          assert.equal(renderAll(s, facts), renderAll(fresh, clusterFacts(fresh)), `after ${JSON.stringify(c)}`);
+          assert.equal(renderAll(s, store), renderAll(fresh, new RenderStore()), `after ${JSON.stringify(c)}`);
         }
       }),
       { numRuns: 300 },
@@ -139,9 +136,7 @@ describe('incremental recompute', () => {
     const s = new Snapshot();
     const node = (i: number, ip = i) => res({ apiVersion: v3, kind: 'Node', metadata: { name: `m${String(i).padStart(3, '0')}` }, spec: { bgp: { ipv4Address: `10.1.${Math.floor(ip / 250)}.${(ip % 250) + 1}/16` } } });
     for (let i = 0; i < 300; i++) s.apply(node(i));
-    let facts = clusterFacts(s);
-    const coldRoot = mkdtempSync(join(tmpdir(), 'bird-confd-cold-'));
-    after(() => rmSync(coldRoot, { recursive: true, force: true }));
+    const store = new RenderStore();
     const changes: (() => void)[] = [
       () => s.apply(node(5, 900)),
       () => s.apply(node(200, 901)),
@@ -152,11 +147,10 @@ describe('incremental recompute', () => {
     ];
     for (const [i, change] of [() => undefined, ...changes].entries()) {
       change();
-      facts = clusterFacts(s, {}, facts);
       for (const name of ['m000', 'm007', 'm150', 'm299']) {
-        const warm = renderNode(s, name, {}, facts);
-        // A user template folder with nothing in it gives a template set of its own: no cached text.
-        const cold = renderNode(s, name, { templateDir: mkdtempSync(join(coldRoot, 'cold-')) }, clusterFacts(s.clone()));
+        const warm = renderNodeWithTemplates(s, name, {}, store);
+        // A new store: no cached facts, views or peer text.
+        const cold = renderNodeWithTemplates(s.clone(), name, {}, new RenderStore());
         assert.ok(warm.files && cold.files);
         assert.deepEqual([...warm.files], [...cold.files], `step ${i}, node ${name}`);
         assert.equal((warm.files.get('bird.cfg')!.match(/^protocol bgp Mesh_/gm) ?? []).length, s.count('Node') - 1, `step ${i}, node ${name}: one session per other node`);

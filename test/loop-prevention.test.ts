@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { after, describe, test } from 'node:test';
-import { computeNodeView } from '../src/render/node-view.js';
-import { renderNodeFiles } from '../src/render/templates.js';
+import { computeNodeView as viewWithStore, renderNodeFiles as filesWithStore, RenderStore, type ViewOptions } from '../src/render/index.js';
+import type { NodeView } from '../src/render/view/view-types.js';
+import { loadTemplates } from '../src/watch/template-files.js';
 import { syncLoopPreventionRule, type IpRunner } from '../src/watch/policy-rule.js';
 import { snap, y } from './helpers/snap.js';
 
+const computeNodeView = (s: Parameters<typeof viewWithStore>[0], node: string, options: ViewOptions = {}) => viewWithStore(s, node, options, new RenderStore());
+const renderNodeFiles = (v: NodeView) => filesWithStore(v, loadTemplates({ target: 'linux' }), new RenderStore());
 const felix = (mode: string) => `apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: {serviceLoopPrevention: ${mode}}\n---\n`;
 const base = y.config('{serviceClusterIPs: [{cidr: 10.96.0.0/16}, {cidr: "fd00:96::/112"}], serviceExternalIPs: [{cidr: 192.0.2.0/24}]}') + y.node('a', '{ipv4Address: 10.0.0.1/24, ipv6Address: "fd00::1/64"}');
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parseManifestText, snapshotOf } from '../src/model/load.js';
-import { renderNode } from '../src/render/index.js';
+import { renderNodeWithTemplates } from '../src/watch/template-files.js';
 import { birdParseDir } from './helpers/bird.js';
 
 /** A random but valid cluster, as manifest documents. */
@@ -69,7 +69,7 @@ const cluster = fc
 function renderAll(docs: readonly string[], node: string) {
   const loaded = parseManifestText(docs.join('\n---\n'), 'gen.yaml');
   assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === 'error'), []);
-  return renderNode(snapshotOf(loaded.resources), node);
+  return renderNodeWithTemplates(snapshotOf(loaded.resources), node);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'bird-confd-prop-'));

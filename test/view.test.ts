@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { computeNodeView, type ViewOptions } from '../src/render/node-view.js';
-import type { NodeView, PeerView } from '../src/render/view-types.js';
+import { computeNodeView, RenderStore, type ViewOptions } from '../src/render/index.js';
+import type { NodeView, PeerView } from '../src/render/view/view-types.js';
 import { hashToIPv4 } from '../src/render/addresses.js';
 import { snap, y } from './helpers/snap.js';
 
 function view(yaml: string, node: string, options: ViewOptions = {}): { view: NodeView; messages: string[] } {
-  const r = computeNodeView(snap(yaml), node, options);
+  const r = computeNodeView(snap(yaml), node, options, new RenderStore());
   assert.ok(r.view, `no view: ${JSON.stringify(r.diagnostics)}`);
   return { view: r.view, messages: r.diagnostics.map((d) => `${d.severity}: ${d.object ?? ''} ${d.field ?? ''} ${d.message}`) };
 }
@@ -105,7 +105,7 @@ describe('router id, log level, families', () => {
     assert.equal(view(three, 'a').view.debugLine, 'debug { states };');
   });
   test('a node that does not exist is an error, not an empty config', () => {
-    const r = computeNodeView(snap(three), 'nope');
+    const r = computeNodeView(snap(three), 'nope', {}, new RenderStore());
     assert.equal(r.view, null);
     assert.ok(r.diagnostics.some((d) => d.severity === 'error' && d.object === 'Node/nope'));
   });
@@ -115,8 +115,8 @@ describe('routes, pools, blocks, communities', () => {
   test('blocks of this node only, sorted as keys; pending ones are not aggregated', () => {
     const yaml = three + y.block('b1', '{node: a, cidr: 10.5.0.64/26, state: pending}') + y.block('b2', '{node: a, cidr: 10.5.0.128/26}') + y.block('b3', '{node: b, cidr: 10.6.0.0/26}');
     assert.deepEqual(view(yaml, 'a').view.ipv4.blocks, [
-      { cidr: '10.5.0.128/26', state: '', aggregate: true },
-      { cidr: '10.5.0.64/26', state: 'pending', aggregate: false },
+      { cidr: '10.5.0.128/26', state: '', aggregate: true, aggrStatements: ['if ( net = 10.5.0.128/26 ) then { accept; }', 'if ( net ~ 10.5.0.128/26 ) then { reject; }'] },
+      { cidr: '10.5.0.64/26', state: 'pending', aggregate: false, aggrStatements: [] },
     ]);
   });
   test('kernel rules per pool encapsulation; none without an IPv4 network (Calico quirk kept)', () => {

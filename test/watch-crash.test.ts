@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parseManifestText, snapshotOf } from '../src/model/load.js';
-import { renderNode } from '../src/render/index.js';
+import { renderNodeWithTemplates } from '../src/watch/template-files.js';
 import { birdParseDir } from './helpers/bird.js';
 import { y } from './helpers/snap.js';
 import { filesIn, sameFiles } from './helpers/watch.js';
@@ -23,7 +23,7 @@ function state(k: number): string {
 }
 
 function expected(k: number): Map<string, string> {
-  return renderNode(snapshotOf(parseManifestText(state(k), 's.yaml').resources), 'a').files!;
+  return renderNodeWithTemplates(snapshotOf(parseManifestText(state(k), 's.yaml').resources), 'a').files!;
 }
 
 describe('crash safety', () => {

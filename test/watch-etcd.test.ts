@@ -7,7 +7,7 @@ import type { Etcd3 } from 'etcd3';
 import { documentToResource } from '../src/model/load.js';
 import { snapshotOf } from '../src/model/load.js';
 import type { Resource } from '../src/model/resources.js';
-import { renderNode } from '../src/render/index.js';
+import { renderNodeWithTemplates } from '../src/watch/template-files.js';
 import { etcdDocument } from '../src/watch/etcd-source.js';
 import { TestEtcd } from './helpers/etcd.js';
 import { filesIn, sameFiles, startWatch, until, type WatchProcess } from './helpers/watch.js';
@@ -39,7 +39,7 @@ async function expectedFromEtcd(): Promise<Map<string, string>> {
     const r = doc ? documentToResource(doc) : null;
     if (r?.resource) resources.push(r.resource);
   }
-  return renderNode(snapshotOf(resources), 'a').files!;
+  return renderNodeWithTemplates(snapshotOf(resources), 'a').files!;
 }
 
 describe('watch --datastore etcdv3 against a real etcd', () => {

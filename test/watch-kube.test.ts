@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { documentToResource, snapshotOf } from '../src/model/load.js';
 import type { Resource } from '../src/model/resources.js';
-import { renderNode } from '../src/render/index.js';
+import { renderNodeWithTemplates } from '../src/watch/template-files.js';
 import { FakeKubeApi } from './helpers/fake-kube-api.js';
 import { filesIn, sameFiles, startWatch, until, type WatchProcess } from './helpers/watch.js';
 
@@ -34,7 +34,7 @@ function expected(): Map<string, string> {
       if (r.resource) resources.push(r.resource);
     }
   }
-  return renderNode(snapshotOf(resources), 'a').files!;
+  return renderNodeWithTemplates(snapshotOf(resources), 'a').files!;
 }
 
 const kubeNode = (name: string, ip: string, extra: Record<string, string> = {}) => ({ metadata: { name, labels: { rack: 'r1' }, annotations: { 'projectcalico.org/IPv4Address': `${ip}/24`, ...extra } } });

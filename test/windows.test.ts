@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { psQuote } from '../src/render/windows-view.js';
+import { psQuote } from '../src/render/view/windows-view.js';
 import { goldenCases, renderCase, updateGolden } from './helpers/golden.js';
 
 const cases = goldenCases(join('fixtures', 'windows'));

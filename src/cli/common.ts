@@ -2,7 +2,8 @@ import { formatDiagnostic, hasErrors, type Diagnostic } from '../model/diagnosti
 import { loadManifestPaths, originOf, snapshotOf } from '../model/load.js';
 import { describeId, idOf } from '../model/resources.js';
 import type { Snapshot } from '../model/snapshot.js';
-import { renderNode, type NodeRender, type RenderOptions, type Target } from '../render/index.js';
+import type { NodeRender, Target } from '../render/index.js';
+import { renderNodeWithTemplates, type RenderSettings } from '../watch/template-files.js';
 import { calicoVersions, defaultCalicoVersion, isCalicoVersion } from '../render/profiles.js';
 import { UsageError } from './errors.js';
 
@@ -70,7 +71,7 @@ export interface RenderFlagValues {
 }
 
 /** Render options from flags, falling back to calico-node's environment variables; validates them. */
-export function renderOptionsOf(values: RenderFlagValues, env: NodeJS.ProcessEnv): RenderOptions & { target: Target } {
+export function renderOptionsOf(values: RenderFlagValues, env: NodeJS.ProcessEnv): RenderSettings & { target: Target } {
   const target = (values.target ?? 'linux') as Target;
   if (!['linux', 'windows', 'all'].includes(target)) throw new UsageError(`--target must be linux, windows or all, not ${JSON.stringify(target)}`);
   const passwords = values.passwords ?? 'inline';
@@ -99,7 +100,7 @@ export function renderOptionsOf(values: RenderFlagValues, env: NodeJS.ProcessEnv
 }
 
 /** The node, the manifest paths and the render options of a command that renders from manifests. */
-export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessEnv, command: string): { node: string; files: string[]; options: RenderOptions } {
+export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessEnv, command: string): { node: string; files: string[]; options: RenderSettings } {
   const node = values.node ?? env.NODENAME;
   if (!values.file?.length) throw new UsageError(`${command} needs at least one -f PATH`);
   if (!node) throw new UsageError(`${command} needs --node NAME (or env NODENAME)`);
@@ -107,10 +108,10 @@ export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessE
 }
 
 /** Loads manifests and renders one node; every problem is printed to stderr with its file. */
-export async function loadAndRender(files: readonly string[], node: string, options: RenderOptions): Promise<{ result: NodeRender | null; snapshot: Snapshot | null; diagnostics: Diagnostic[] }> {
+export async function loadAndRender(files: readonly string[], node: string, options: RenderSettings): Promise<{ result: NodeRender | null; snapshot: Snapshot | null; diagnostics: Diagnostic[] }> {
   const loaded = await loadManifestPaths(files);
   const snapshot = hasErrors(loaded.diagnostics) ? null : snapshotOf(loaded.resources);
-  const result = snapshot ? renderNode(snapshot, node, options) : null;
+  const result = snapshot ? renderNodeWithTemplates(snapshot, node, options) : null;
   // Render-time problems name the object; add the file it came from.
   const fileOf = new Map(loaded.resources.map((r) => [describeId(idOf(r)), originOf(r)]));
   const diagnostics = [...loaded.diagnostics, ...(result?.diagnostics ?? []).map((d) => (d.file || !d.object ? d : { ...d, file: fileOf.get(d.object) }))];

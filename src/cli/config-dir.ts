@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { compareText } from '../model/sorted.js';
 
 /** Where calico-node's BIRD reads its config, and where `watch` writes by default. */
 export const defaultConfigDir = '/etc/calico/confd/config';
@@ -17,7 +18,7 @@ export async function readConfigDir(dir: string, missingIsEmpty = false): Promis
     return null;
   }
   const files = new Map<string, string>();
-  for (const e of entries.filter((x) => x.isFile() && !x.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const e of entries.filter((x) => x.isFile() && !x.name.startsWith('.')).sort((a, b) => compareText(a.name, b.name))) {
     try {
       files.set(e.name, await readFile(join(dir, e.name), 'utf8'));
     } catch {

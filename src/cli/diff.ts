@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { hasErrors } from '../model/diagnostics.js';
-import { MASK, maskPasswords } from '../render/mask.js';
+import { maskSecrets } from '../render/mask.js';
 import { reloadImpact, type ReloadImpact } from '../inspect/reload-impact.js';
 import { unifiedDiff } from '../inspect/unified-diff.js';
 import { table } from '../inspect/format.js';
@@ -81,15 +81,10 @@ function fileChanges(onDisk: ReadonlyMap<string, string>, rendered: ReadonlyMap<
     if (before === after) continue;
     const labels = { old: before === undefined ? '/dev/null' : `${out}/${name}`, new: after === undefined ? '/dev/null' : `rendered/${name}` };
     // The diff compares real text (a changed password shows as a changed line) but prints masked lines.
-    const diff = unifiedDiff(before ?? '', after ?? '', labels, 3, maskLine);
+    const diff = unifiedDiff(before ?? '', after ?? '', labels, 3, maskSecrets);
     changes.push({ name, change: before === undefined ? 'added' : after === undefined ? 'removed' : 'changed', diff });
   }
   return changes;
-}
-
-/** A diff line with every password value masked, wherever it sits on the line (custom templates too). */
-function maskLine(line: string): string {
-  return maskPasswords(line).replace(/\bpassword(\s+)"[^"\n]*"/g, `password$1"${MASK}"`);
 }
 
 function formatDiff(changes: readonly FileChange[], impact: ReloadImpact): string {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hasErrors } from '../model/diagnostics.js';
-import { holdsSecret } from '../render/index.js';
-import { maskPasswords } from '../render/mask.js';
+import { secretFileNames } from '../render/index.js';
+import { maskSecrets } from '../render/mask.js';
 import { loadAndRender, renderFlags, renderFlagsHelp, renderOptionsFrom } from './common.js';
 import { InputError } from './errors.js';
 import { replaceDir } from './output-dir.js';
@@ -44,10 +44,11 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     if (lp.enabled) process.stderr.write(`note: service loop prevention needs this policy rule (the watch daemon keeps it): ip -${f.family === 'ipv4' ? 4 : 6} rule add not iif lo lookup ${lp.kernelTable} priority 1000\n`);
   }
   if (values.out) {
-    await replaceDir(values.out, result.files, (name) => holdsSecret(view, name));
+    const secrets = secretFileNames(view, result.files);
+    await replaceDir(values.out, result.files, (name) => secrets.has(name));
   } else {
     // A preview on a terminal or in a CI log must not leak passwords: masked unless asked for.
-    for (const [name, text] of result.files) process.stdout.write(`==> ${name} <==\n${values['show-secrets'] ? text : maskPasswords(text)}\n`);
+    for (const [name, text] of result.files) process.stdout.write(`==> ${name} <==\n${values['show-secrets'] ? text : maskSecrets(text)}\n`);
   }
   return 0;
 }

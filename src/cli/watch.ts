@@ -12,7 +12,7 @@ import { syncLoopPreventionRule } from '../watch/policy-rule.js';
 import { startDriftCheck } from '../watch/drift.js';
 import { renderFlags, renderFlagsHelp, renderOptionsOf } from './common.js';
 import { UsageError } from './errors.js';
-import { windowsReloadCommand } from '../render/windows-view.js';
+import { windowsReloadCommand } from '../render/view/windows-view.js';
 
 /** Help text of `bird-confd watch`. */
 export const watchUsage = `Usage: bird-confd watch [--datastore file|etcdv3|kubernetes] [--node NAME] [--out DIR] [options]

@@ -1,6 +1,7 @@
 import { bgpNeighbor, effectiveStatements, readBirdConfig } from './bird-config.js';
 import type { Daemon } from './reload-impact.js';
 import type { DaemonStatus, ProtocolStatus } from './bird-replies.js';
+import { compareText } from '../model/sorted.js';
 
 /** What one session's comparison found. */
 export type SessionState = 'established' | 'down' | 'missing' | 'not-rendered' | 'differs';
@@ -102,7 +103,7 @@ export function compareDaemon(daemon: Daemon, socket: string, rendered: Rendered
   for (const p of [...live.values()]) {
     sessions.push({ ...fromRunning(p, p.bgp?.neighborAddress ?? null, p.bgp?.neighborAs ?? null, null), state: 'not-rendered', problem: 'running in BIRD but not in the files on disk (drift)' });
   }
-  sessions.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  sessions.sort((a, b) => compareText(a.name, b.name));
   return { daemon, socket, reachable: true, error: null, routerId: { rendered: rendered?.routerId ?? null, running: running.status.routerId }, sessions, skipped: false };
 }
 

@@ -1,5 +1,5 @@
 import type { Session, Topology } from './topology.js';
-import type { PeerKind } from '../render/view-types.js';
+import type { PeerKind } from '../render/view/view-types.js';
 
 /** Edge styles per session kind (the legend repeats them). */
 const kindStyle: Record<PeerKind, string> = { mesh: 'solid', global: 'dashed', node: 'bold' };

@@ -1,5 +1,5 @@
 import { bgpNeighbor, effectiveStatements, readBirdConfig, type BirdConfig, type BirdProtocol } from './bird-config.js';
-import { maskPasswordLine } from '../render/mask.js';
+import { maskSecrets } from '../render/mask.js';
 
 /** Which daemon reads a main file. */
 export type Daemon = 'bird' | 'bird6';
@@ -107,7 +107,7 @@ function statementChanges(a: readonly string[], old: BirdConfig, b: readonly str
     const before = x.get(key) ?? [];
     const after = y.get(key) ?? [];
     if (before.join('\n') === after.join('\n')) continue;
-    const show = (list: string[]) => list.map((s) => (/^password\b/.test(s) ? 'password "***"' : maskPasswordLine(s))).join('; ');
+    const show = (list: string[]) => list.map((s) => (/^password\b/.test(s) ? 'password "***"' : maskSecrets(s))).join('; ');
     if (key === 'password') out.push({ key, text: before.length && after.length ? 'password changed' : after.length ? 'password added' : 'password removed' });
     else if (!before.length) out.push({ key, text: `added: ${show(after)}` });
     else if (!after.length) out.push({ key, text: `removed: ${show(before)}` });

@@ -1,9 +1,9 @@
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Snapshot } from '../model/snapshot.js';
-import { clusterFacts } from '../render/cluster.js';
-import { computeNodeView, type ViewOptions } from '../render/node-view.js';
+import { clusterFacts, computeNodeView, RenderStore, type ViewOptions } from '../render/index.js';
+import { compareText } from '../model/sorted.js';
 import type { Family } from '../render/addresses.js';
-import type { PeerKind, PeerView } from '../render/view-types.js';
+import type { PeerKind, PeerView } from '../render/view/view-types.js';
 
 /** A Calico node in the picture. */
 export interface TopologyNode {
@@ -60,7 +60,8 @@ export type SessionStates = ReadonlyMap<string, ReadonlyMap<string, boolean>>;
  * `states` (from `status --output json` of some nodes) marks which sessions are Established.
  */
 export function clusterTopology(snapshot: Snapshot, options: ViewOptions = {}, states: SessionStates = new Map()): Topology {
-  const facts = clusterFacts(snapshot, options);
+  const store = new RenderStore();
+  const facts = clusterFacts(snapshot, options, store);
   const diagnostics = new Map<string, Diagnostic>();
   const byIp = new Map<string, string>();
   for (const n of facts.nodeList) for (const ip of [n.ipv4, n.ipv6]) if (ip && !byIp.has(ip)) byIp.set(ip, n.name);
@@ -69,7 +70,7 @@ export function clusterTopology(snapshot: Snapshot, options: ViewOptions = {}, s
   // Half sessions keyed by family and both ends, paired up below.
   const halves = new Map<string, { from: string; to: string; end: SessionEnd }[]>();
   for (const info of facts.nodeList) {
-    const { view, diagnostics: d } = computeNodeView(snapshot, info.name, options, facts);
+    const { view, diagnostics: d } = computeNodeView(snapshot, info.name, options, store);
     for (const x of d) diagnostics.set(JSON.stringify(x), x);
     nodes.push({ name: info.name, asNumber: info.asNumber || facts.global.asNumber, addresses: [info.ipv4, info.ipv6].filter(Boolean), rrClusterId: info.rrClusterId });
     if (!view) continue;
@@ -95,12 +96,12 @@ export function clusterTopology(snapshot: Snapshot, options: ViewOptions = {}, s
     }
   }
   const sessions: Session[] = [];
-  for (const [key, list] of [...halves.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+  for (const [key, list] of [...halves.entries()].sort(([x], [y]) => compareText(x, y))) {
     const [family, a, b] = key.split('|') as [Family, string, string];
     sessions.push(...pairUp(family, a, b, list));
   }
   const externalPeers = [...external.entries()]
-    .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+    .sort(([x], [y]) => compareText(x, y))
     .map(([ip, e]) => ({ ip, asNumbers: [...e.as].sort(), ports: [...e.ports].sort((p, q) => p - q) }));
   return { nodes, externalPeers, sessions, diagnostics: [...diagnostics.values()] };
 }

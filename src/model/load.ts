@@ -15,6 +15,7 @@ import { Service } from './k8s-service.js';
 import { Node } from './node.js';
 import { describeId, namespaceOf, type Resource, type ResourceKind } from './resources.js';
 import { Snapshot } from './snapshot.js';
+import { compareText } from './sorted.js';
 
 /** Resources read from some input, with the problems found on the way. */
 export interface LoadResult {
@@ -185,7 +186,7 @@ export async function loadManifestPaths(paths: readonly string[]): Promise<LoadR
 export async function manifestFiles(path: string): Promise<string[]> {
   const info = await stat(path);
   if (!info.isDirectory()) return [path];
-  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => compareText(a.name, b.name));
   const files: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;

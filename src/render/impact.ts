@@ -1,8 +1,11 @@
 import type { Resource } from '../model/resources.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { Node } from '../model/node.js';
-import { nodeInfo, peerSpecsOf, type ClusterFacts, type NodeInfo } from './cluster.js';
-import { isReverseLocal, localNodes, reverseLocalNodes } from './peerings.js';
+import type { ClusterFacts, NodeInfo } from './facts/cluster.js';
+import { nodeInfo } from './facts/nodes.js';
+import { peerSpecs } from './facts/peer-specs.js';
+import { isLocal, isReverseLocal, localNodes, reverseLocalNodes } from './facts/peerings.js';
+import type { RenderStore } from './store.js';
 
 /** A change to one resource: what it was before (or null) and what it is now (or null). */
 export interface Change {
@@ -19,9 +22,9 @@ const none: Affected = { all: false, nodes: new Set() };
 /**
  * The node views a change can affect, so that a daemon recomputes its view only when needed and a
  * cluster-wide preview only the views that moved. Conservative: when in doubt, every node.
- * `facts` are the facts after the change.
+ * `facts` are the facts after the change, derived with `store`.
  */
-export function affectedNodes(change: Change, facts: ClusterFacts, snapshot: Snapshot, secretNamespace = 'kube-system'): Affected {
+export function affectedNodes(change: Change, facts: ClusterFacts, snapshot: Snapshot, store: RenderStore, secretNamespace = 'kube-system'): Affected {
   const r = change.after ?? change.before;
   if (!r) return none;
   switch (r.kind) {
@@ -43,15 +46,15 @@ export function affectedNodes(change: Change, facts: ClusterFacts, snapshot: Sna
       // what it derives (the snapshot drops its other annotations).
       if (snapshot.get('Node', r.metadata.name)) return none;
       const calico = (x: Resource | null) => (x?.kind === 'KubeNode' ? x.calicoNode : null);
-      return nodeAffected([calico(change.before), calico(change.after)], facts);
+      return nodeAffected([calico(change.before), calico(change.after)], facts, store);
     }
     case 'Node':
-      return nodeAffected([change.before as Node | null, change.after as Node | null], facts);
+      return nodeAffected([change.before as Node | null, change.after as Node | null], facts, store);
     case 'BGPPeer': {
       const nodes = new Set<string>();
       for (const res of [change.before, change.after]) {
         if (res?.kind !== 'BGPPeer') continue;
-        for (const spec of peerSpecsOf(res)) {
+        for (const spec of peerSpecs(store, res)) {
           if (spec.local.kind === 'global') return everyNode;
           if (spec.local.kind === 'node') nodes.add(spec.local.node);
           for (const n of localNodes(facts, spec)) nodes.add(n.name);
@@ -86,9 +89,9 @@ function serviceAffected(change: Change, facts: ClusterFacts, snapshot: Snapshot
  * The views a Calico Node change reaches: its own; every node while the mesh is on; otherwise the
  * nodes on the other side of each BGPPeer it was or is part of (by selector, name or address).
  */
-function nodeAffected(versions: readonly (Node | null)[], facts: ClusterFacts): Affected {
+function nodeAffected(versions: readonly (Node | null)[], facts: ClusterFacts, store: RenderStore): Affected {
   if (facts.global.meshEnabled) return everyNode;
-  const infos: NodeInfo[] = versions.filter((n): n is Node => n !== null).map((n) => nodeInfo(n, facts.nodeConfigs.get(n.metadata.name)?.spec.listenPort ?? 0));
+  const infos: NodeInfo[] = versions.filter((n): n is Node => n !== null).map((n) => nodeInfo(store, n, facts.nodeConfigs.get(n.metadata.name)?.spec.listenPort ?? 0));
   const nodes = new Set(infos.map((i) => i.name));
   for (const p of facts.peers) {
     for (const info of infos) {
@@ -96,16 +99,10 @@ function nodeAffected(versions: readonly (Node | null)[], facts: ClusterFacts): 
         if (p.local.kind === 'global') return everyNode;
         for (const n of localNodes(facts, p)) nodes.add(n.name);
       }
-      if (isLocalInfo(p, info)) for (const n of reverseLocalNodes(facts, p)) nodes.add(n.name);
+      if (isLocal(facts, p, info)) for (const n of reverseLocalNodes(facts, p)) nodes.add(n.name);
     }
   }
   return { all: false, nodes };
-}
-
-function isLocalInfo(p: ClusterFacts['peers'][number], info: NodeInfo): boolean {
-  if (p.local.kind === 'node') return p.local.node === info.name;
-  if (p.local.kind === 'global') return true;
-  return p.local.selector.matches(info.labels);
 }
 
 /** Whether a change can affect the view of `node`. */

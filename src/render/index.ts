@@ -1,19 +1,25 @@
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Snapshot } from '../model/snapshot.js';
-import type { ClusterFacts } from './cluster.js';
-import { computeNodeView, type ViewOptions } from './node-view.js';
-import { renderNodeFiles, type Target } from './templates.js';
-import type { NodeView } from './view-types.js';
+import { RenderStore } from './store.js';
+import { renderNodeFiles } from './text/render-files.js';
+import type { TemplateSet } from './text/templates.js';
+import { computeNodeView, type ViewOptions } from './view/node-view.js';
+import type { NodeView } from './view/view-types.js';
 
-export { computeNodeView, type ViewOptions } from './node-view.js';
-export { renderNodeFiles, birdFiles, type Target } from './templates.js';
-export { clusterFacts } from './cluster.js';
+export { computeNodeView, type ViewOptions } from './view/node-view.js';
+export { renderNodeFiles, birdFiles } from './text/render-files.js';
+export { compileTemplates, TemplateError, type TemplateSet, type TemplateSources, type TemplateSource } from './text/templates.js';
+export { clusterFacts } from './facts/cluster.js';
+export { RenderStore } from './store.js';
 
-/** Options for rendering one node. */
+/** Which file set to render: the six BIRD files, the Windows scripts, or both. */
+export type Target = 'linux' | 'windows' | 'all';
+
+/** Options for rendering one node: the view's options and the compiled templates to print it with. */
 export interface RenderOptions extends ViewOptions {
-  readonly target?: Target;
-  /** A folder of user templates (laid out like the shipped `templates/`). */
-  readonly templateDir?: string;
+  readonly templates: TemplateSet;
+  /** Whether the templates include a user's: then BIRD files the check cannot reach are reported. */
+  readonly userTemplates?: boolean;
 }
 
 /** A node's rendered files, or null when the node cannot be rendered. */
@@ -23,12 +29,15 @@ export interface NodeRender {
   readonly diagnostics: Diagnostic[];
 }
 
-/** Computes the view of a node and renders its files. Pure apart from reading templates once. */
-export function renderNode(snapshot: Snapshot, nodeName: string, options: RenderOptions = {}, facts?: ClusterFacts): NodeRender {
-  const { view, diagnostics } = computeNodeView(snapshot, nodeName, options, facts);
+/**
+ * Computes the view of a node and renders its files. Pure apart from the store (the caller's
+ * incremental state; a fresh one when none is given).
+ */
+export function renderNode(snapshot: Snapshot, nodeName: string, options: RenderOptions, store: RenderStore = new RenderStore()): NodeRender {
+  const { view, diagnostics } = computeNodeView(snapshot, nodeName, options, store);
   if (!view) return { view, files: null, diagnostics };
-  const files = renderNodeFiles(view, options.target ?? 'linux', options.templateDir);
-  if (options.templateDir) diagnostics.push(...unreachableBirdFiles(files));
+  const files = renderNodeFiles(view, options.templates, store);
+  if (options.userTemplates) diagnostics.push(...unreachableBirdFiles(files));
   return { view, files, diagnostics };
 }
 
@@ -40,12 +49,26 @@ function unreachableBirdFiles(files: ReadonlyMap<string, string>): Diagnostic[] 
     .map((name) => ({ severity: 'warning' as const, object: `template ${name}.hbs`, message: 'rendered file is not included from bird.cfg or bird6.cfg, so the BIRD check does not cover it' }));
 }
 
-/** Whether a rendered file holds a BGP password (such files are written with mode 0600). */
-export function holdsSecret(view: NodeView, fileName: string): boolean {
-  const peers = (f: NodeView['ipv4']) => (f.bgp ? [...f.bgp.globalPeers, ...f.bgp.nodePeers] : []);
+/** The BGP passwords a view holds (secrets: for deciding file modes, never for printing). */
+function viewPasswords(view: NodeView): string[] {
+  const out = new Set<string>();
   for (const f of [view.ipv4, view.ipv6]) {
-    if (fileName === f.files.passwords) return true;
-    if (fileName === f.files.main) return f.passwordDefines.length === 0 && peers(f).some((p) => p.hasPassword);
+    for (const d of f.passwordDefines) out.add(d.value);
+    for (const p of f.bgp ? [...f.bgp.mesh.peers, ...f.bgp.globalPeers, ...f.bgp.nodePeers] : []) {
+      for (const o of p.hasPassword ? p.options : []) {
+        const m = /^password "([^"]*)";$/.exec(o);
+        if (m) out.add(m[1]!);
+      }
+    }
   }
-  return false;
+  return [...out];
+}
+
+/**
+ * The rendered files that hold a BGP password, whatever their names (a user template may print
+ * one anywhere): such files are written with mode 0600.
+ */
+export function secretFileNames(view: NodeView, files: ReadonlyMap<string, string>): Set<string> {
+  const passwords = viewPasswords(view);
+  return new Set([...files].filter(([, text]) => passwords.some((pw) => text.includes(pw))).map(([name]) => name));
 }

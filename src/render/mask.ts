@@ -1,20 +1,20 @@
-import type { FamilyView, NodeView, PeerView } from './view-types.js';
+import type { FamilyView, NodeView, PeerView } from './view/view-types.js';
 
 /** What a masked secret reads as. */
 export const MASK = '***';
 
-/** A password statement with its value masked (`password "***";`); other text unchanged. */
-export function maskPasswordLine(line: string): string {
-  return line.replace(/^(\s*password\s+)"[^"\n]*"/, `$1"${MASK}"`);
-}
-
-/** Masks every `password "...";` in a rendered file, for previews, diffs and logs. */
-export function maskPasswords(text: string): string {
-  return text.replace(/^(\s*password\s+)"[^"\n]*"/gm, `$1"${MASK}"`).replace(/^(define\s+\w+\s*=\s*)"[^"\n]*"/gm, `$1"${MASK}"`);
+/**
+ * The one masker of BGP passwords in text: every `password "…"` wherever it stands on a line
+ * (shipped and custom templates, BIRD's error messages quoting a line, diffs) and every
+ * `define NAME = "…"` (the separate password file). An unterminated string, as BIRD may quote
+ * a cut line, is masked to the end of the line.
+ */
+export function maskSecrets(text: string): string {
+  return text.replace(/(\bpassword\s+)"[^"\n]*"?/g, `$1"${MASK}"`).replace(/(\bdefine\s+\w+\s*=\s*)"[^"\n]*"?/g, `$1"${MASK}"`);
 }
 
 function maskPeer(p: PeerView): PeerView {
-  return p.hasPassword ? { ...p, options: p.options.map(maskPasswordLine) } : p;
+  return p.hasPassword ? { ...p, options: p.options.map(maskSecrets) } : p;
 }
 
 function maskFamily(f: FamilyView): FamilyView {

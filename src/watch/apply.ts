@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scrubSecrets } from './logger.js';
+import { maskSecrets } from '../render/mask.js';
 
 /**
  * The output folder's layout, which makes a swap atomic and crash safe while BIRD keeps reading
@@ -26,7 +26,7 @@ export class CommandError extends Error {
 export function runCommand(command: string, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('/bin/sh', ['-c', command], { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const output = scrubSecrets(`${stdout}${stderr}`.trim());
+      const output = maskSecrets(`${stdout}${stderr}`.trim());
       if (err) reject(new CommandError(`${command.split(' ')[0]}: ${output || err.message}`, { cause: err }));
       else resolve(output);
     });

@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import { idOf, type Resource, type ResourceId } from '../model/resources.js';
 import { Snapshot } from '../model/snapshot.js';
-import { clusterFacts, type ClusterFacts } from '../render/cluster.js';
 import { affectedNodes, affects, type Change } from '../render/impact.js';
-import { holdsSecret, renderNode, type RenderOptions } from '../render/index.js';
-import type { NodeView } from '../render/view-types.js';
+import { clusterFacts, RenderStore, renderNode, secretFileNames, type RenderOptions } from '../render/index.js';
+import type { ClusterFacts } from '../render/facts/cluster.js';
+import type { NodeView } from '../render/view/view-types.js';
+import { renderOptions, type RenderSettings } from './template-files.js';
 import { applySet, cleanStale, CommandError, readCurrentSet, sameSet, setHash } from './apply.js';
 import type { DaemonMetrics } from './metrics.js';
 import { defaultBackoff, type Backoff, type Source, type SourceEvent } from './source.js';
@@ -18,7 +19,7 @@ export interface DaemonConfig {
   readonly node: string;
   readonly out: string;
   readonly sources: readonly Source[];
-  readonly render: RenderOptions;
+  readonly render: RenderSettings;
   readonly debounceMs: number;
   /** Check commands by main file name, `{file}` replaced by the staged path. */
   readonly checks: ReadonlyMap<string, string>;
@@ -60,7 +61,10 @@ export class Daemon {
   /** When each source that is out of sync now lost it. */
   private readonly outSince = new Map<string, number>();
   private changes: Change[] = [];
-  private facts: ClusterFacts | undefined;
+  /** The incremental render state of this snapshot lineage: a new one after a source lists again. */
+  private store = new RenderStore();
+  /** The render options with the templates compiled once, at construction (syntax errors surface at start-up). */
+  private readonly renderOptions: RenderOptions;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
   private applied: Map<string, string> | null = null;
@@ -71,7 +75,9 @@ export class Daemon {
   /** Resolves once the first render after every source synced has been applied (or has failed). */
   readonly firstRun = new Promise<void>((resolve) => (this.firstRunDone = resolve));
 
-  constructor(private readonly config: DaemonConfig) {}
+  constructor(private readonly config: DaemonConfig) {
+    this.renderOptions = renderOptions(config.render);
+  }
 
   /** Starts every source; renders once all of them have synced. */
   async start(): Promise<void> {
@@ -137,6 +143,7 @@ export class Daemon {
       }
       case 'reset':
         this.resetting.set(source, new Set());
+        this.store = new RenderStore();
         break;
       case 'synced': {
         const seen = this.resetting.get(source);
@@ -207,19 +214,19 @@ export class Daemon {
     const changes = this.changes;
     this.changes = [];
     const secretNamespace = this.config.render.secretNamespace ?? 'kube-system';
-    return changes.some((c) => (!c.before && !c.after) || affects(affectedNodes(c, facts, this.snapshot, secretNamespace), this.config.node));
+    return changes.some((c) => (!c.before && !c.after) || affects(affectedNodes(c, facts, this.snapshot, this.store, secretNamespace), this.config.node));
   }
 
   private async renderAndApply(): Promise<void> {
     if (this.stopped) return;
     const { metrics, logger } = this.config;
-    this.facts = clusterFacts(this.snapshot, this.config.render, this.facts);
-    if (!this.relevant(this.facts) && this.pendingReload.size === 0) {
+    const facts = clusterFacts(this.snapshot, this.renderOptions, this.store);
+    if (!this.relevant(facts) && this.pendingReload.size === 0) {
       metrics?.skippedNoop.inc();
       return;
     }
     const started = performance.now();
-    const result = renderNode(this.snapshot, this.config.node, this.config.render, this.facts);
+    const result = renderNode(this.snapshot, this.config.node, this.renderOptions, this.store);
     metrics?.renderSeconds.observe((performance.now() - started) / 1000);
     for (const d of result.diagnostics) logger[d.severity === 'error' ? 'error' : 'warn'](formatDiagnostic(d));
     if (!result.files || !result.view) {
@@ -239,7 +246,8 @@ export class Daemon {
       return this.reloadPending();
     }
     try {
-      await applySet(this.config.out, result.files, { checks: this.config.checks, secret: (name) => holdsSecret(view, name) });
+      const secrets = secretFileNames(view, result.files);
+      await applySet(this.config.out, result.files, { checks: this.config.checks, secret: (name) => secrets.has(name) });
     } catch (err) {
       const checkFailed = err instanceof CommandError;
       metrics?.applies.inc({ result: checkFailed ? 'check_failed' : 'write_failed' });

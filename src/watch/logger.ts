@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { maskSecrets } from '../render/mask.js';
 
 /** Log levels accepted from --log-level and BGP_LOGSEVERITYSCREEN (Calico's names included). */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -10,10 +11,6 @@ export function logLevelOf(text: string | undefined): LogLevel {
   return map[t] ?? 'info';
 }
 
-/** Masks BIRD password statements and defines in any text that might be logged (e.g. BIRD's own error quoting a line). */
-export function scrubSecrets(text: string): string {
-  return text.replace(/(password\s+)"[^"\n]*"?/g, '$1"***"').replace(/(define\s+\w+\s*=\s*)"[^"\n]*"?/g, '$1"***"');
-}
 
 /**
  * The daemon's structured logger: JSON lines on stderr, or pretty output when stderr is a
@@ -28,10 +25,10 @@ export function createLogger(level: LogLevel, options: { pretty?: boolean; desti
     redact: { paths: ['password', '*.password', 'values', '*.values', 'secret', '*.secret', 'stringData', 'data'], censor: '***' },
     hooks: {
       logMethod(args: unknown[], method: (...a: unknown[]) => void) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a instanceof Error ? Object.assign(new Error(scrubSecrets(a.message)), { name: a.name }) : a)));
+        method.apply(this, args.map((a) => (typeof a === 'string' ? maskSecrets(a) : a instanceof Error ? Object.assign(new Error(maskSecrets(a.message)), { name: a.name }) : a)));
       },
     },
-    serializers: { err: (e: Error) => ({ type: e.name, message: scrubSecrets(e.message) }) },
+    serializers: { err: (e: Error) => ({ type: e.name, message: maskSecrets(e.message) }) },
   };
   if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } });
   return pino(base, (options.destination as pino.DestinationStream | undefined) ?? pino.destination(2));

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { NodeView, PeerKind } from '../render/view-types.js';
+import type { NodeView, PeerKind } from '../render/view/view-types.js';
 
 /** The daemon's Prometheus metrics, in a registry of their own (so tests can run several daemons). */
 export class DaemonMetrics {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadManifestPaths, snapshotOf } from '../../src/model/load.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
-import { renderNode, type RenderOptions } from '../../src/render/index.js';
-import type { NodeView } from '../../src/render/view-types.js';
+import type { NodeView } from '../../src/render/view/view-types.js';
+import { renderNodeWithTemplates, type RenderSettings as RenderOptions } from '../../src/watch/template-files.js';
 
 /** One golden case: a folder with `case.yaml`, `input.yaml` or `input/`, and `expected/<node>/`. */
 export interface GoldenCase {
@@ -45,7 +45,7 @@ export function optionsFromEnv(env: Readonly<Record<string, string>>): RenderOpt
 /** Renders one node of a case. */
 export async function renderCase(c: GoldenCase, node: string, extra: RenderOptions = {}): Promise<{ files: Map<string, string>; view: NodeView; diagnostics: Diagnostic[] }> {
   const loaded = await loadManifestPaths(c.inputs);
-  const result = renderNode(snapshotOf(loaded.resources), node, { ...optionsFromEnv(c.env), ...c.options, ...extra });
+  const result = renderNodeWithTemplates(snapshotOf(loaded.resources), node, { ...optionsFromEnv(c.env), ...c.options, ...extra });
   const diagnostics = [...loaded.diagnostics, ...result.diagnostics];
   if (!result.files || !result.view) throw new Error(`${c.name}/${node} did not render: ${JSON.stringify(diagnostics)}`);
   return { files: result.files, view: result.view, diagnostics };

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseManifestText, snapshotOf } from '../../src/model/load.js';
-import { renderNode, type RenderOptions } from '../../src/render/index.js';
+import { renderNodeWithTemplates, type RenderSettings as RenderOptions } from '../../src/watch/template-files.js';
 
 /** The result of one CLI run. */
 export interface CliRun {
@@ -27,7 +27,7 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
 /** Renders `node` from inline YAML; throws when it does not render. */
 export function renderYaml(yaml: string, node: string, options: RenderOptions = {}): Map<string, string> {
   const loaded = parseManifestText(yaml, 'inline.yaml');
-  const r = renderNode(snapshotOf(loaded.resources), node, options);
+  const r = renderNodeWithTemplates(snapshotOf(loaded.resources), node, options);
   if (!r.files) throw new Error(`${node} did not render: ${JSON.stringify([...loaded.diagnostics, ...r.diagnostics])}`);
   return r.files;
 }

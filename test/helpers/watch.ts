@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifestPaths, snapshotOf } from '../../src/model/load.js';
-import { renderNode, type RenderOptions } from '../../src/render/index.js';
+import { renderNodeWithTemplates, type RenderSettings as RenderOptions } from '../../src/watch/template-files.js';
 
 /** A `bird-confd watch` process started from source, with its output collected. */
 export interface WatchProcess {
@@ -45,7 +45,7 @@ export function filesIn(out: string): Map<string, string> {
 /** What `render` gives for the manifests under `paths`. */
 export async function expectedFiles(paths: readonly string[], node: string, options: RenderOptions = {}): Promise<Map<string, string>> {
   const loaded = await loadManifestPaths(paths);
-  const r = renderNode(snapshotOf(loaded.resources), node, options);
+  const r = renderNodeWithTemplates(snapshotOf(loaded.resources), node, options);
   if (!r.files) throw new Error(`does not render: ${JSON.stringify(r.diagnostics)}`);
   return new Map([...r.files].sort(([a], [b]) => (a < b ? -1 : 1)));
 }

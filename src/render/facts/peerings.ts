@@ -1,6 +1,7 @@
-import type { Diagnostic } from '../model/diagnostics.js';
-import type { Snapshot } from '../model/snapshot.js';
-import { parseIp, type Family } from './addresses.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
+import type { Snapshot } from '../../model/snapshot.js';
+import { parseIp, type Family } from '../addresses.js';
+import type { RenderStore } from '../store.js';
 import type { ClusterFacts, NodeInfo, PeerSpec } from './cluster.js';
 
 /** One peering before it becomes BIRD text (Calico's peer_v4/peer_v6 value). */
@@ -38,7 +39,7 @@ export function peerKey(ip: string, port: number): string {
  * first writer wins, and idle-peer suppression. BGPPeers are visited in name order, which makes
  * key collisions deterministic (Calico leaves them to map order).
  */
-export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: string, options: PeeringOptions, diagnostics: Diagnostic[]): NodePeerings {
+export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: Snapshot, nodeName: string, options: PeeringOptions, diagnostics: Diagnostic[]): NodePeerings {
   const global = new Map<string, PeerRecord>();
   const node = new Map<string, PeerRecord>();
   const passwords = new Map<string, string | null | undefined>();
@@ -52,7 +53,7 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
   };
   for (const p of facts.peers) {
     if (p.local.kind !== 'global') continue;
-    const records = sidesOf(facts, p).forward;
+    const records = sidesOf(store, facts, p).forward;
     const pw = records.length ? password(p) : null;
     if (pw === undefined) continue;
     for (const r of records) {
@@ -62,7 +63,7 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
   }
   for (const p of facts.peers) {
     if (p.local.kind === 'global' || !isLocal(facts, p, nodeName)) continue;
-    const records = sidesOf(facts, p).forward;
+    const records = sidesOf(store, facts, p).forward;
     const pw = records.length ? password(p) : null;
     if (pw === undefined) continue;
     for (const r of records) emitNode({ ...r, password: pw });
@@ -70,7 +71,7 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
   const self = facts.nodes.get(nodeName);
   for (const p of facts.peers) {
     if (!self || !isReverseLocal(facts, p, self)) continue;
-    const peerNodes = sidesOf(facts, p).local;
+    const peerNodes = sidesOf(store, facts, p).local;
     if (peerNodes.length === 0) continue;
     const pw = password(p);
     if (pw === undefined) continue;
@@ -80,18 +81,16 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
 }
 
 /** What a BGPPeer means for the cluster as a whole, computed once per node list and shared by every node's view. */
-interface PeerSides {
+export interface PeerSides {
   /** The local side's nodes (every node for a global peer). */
   readonly local: readonly NodeInfo[];
   /** The forward records, without password. */
   readonly forward: readonly PeerRecord[];
 }
 
-const sidesMemo = new WeakMap<readonly NodeInfo[], Map<PeerSpec, PeerSides>>();
-
-function sidesOf(facts: ClusterFacts, p: PeerSpec): PeerSides {
-  let byPeer = sidesMemo.get(facts.nodeList);
-  if (!byPeer) sidesMemo.set(facts.nodeList, (byPeer = new Map()));
+function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec): PeerSides {
+  let byPeer = store.peerSides.get(facts.nodeList);
+  if (!byPeer) store.peerSides.set(facts.nodeList, (byPeer = new Map()));
   let sides = byPeer.get(p);
   if (!sides) {
     // Lists over all nodes are built only for the BGPPeers a node takes part in, once per node list.
@@ -110,11 +109,12 @@ function sidesOf(facts: ClusterFacts, p: PeerSpec): PeerSides {
   return sides;
 }
 
-/** Whether `nodeName` is on the local side of a BGPPeer (a named node need not exist). */
-export function isLocal(facts: ClusterFacts, p: PeerSpec, nodeName: string): boolean {
-  if (p.local.kind === 'node') return p.local.node === nodeName;
+/** Whether a node (by name, or its facts) is on the local side of a BGPPeer (a named node need not exist). */
+export function isLocal(facts: ClusterFacts, p: PeerSpec, node: string | NodeInfo): boolean {
+  const name = typeof node === 'string' ? node : node.name;
+  if (p.local.kind === 'node') return p.local.node === name;
   if (p.local.kind === 'global') return true;
-  const n = facts.nodes.get(nodeName);
+  const n = typeof node === 'string' ? facts.nodes.get(node) : node;
   return n !== undefined && p.local.selector.matches(n.labels);
 }
 

@@ -1,9 +1,11 @@
-import { idOf } from '../model/resources.js';
-import type { Snapshot } from '../model/snapshot.js';
-import type { Endpoints } from '../model/k8s-endpoints.js';
-import type { Service } from '../model/k8s-service.js';
-import { cidrKey, networkContains, parseIp, type Family, type Network } from './addresses.js';
-import type { GlobalSettings } from './cluster.js';
+import { idOf } from '../../model/resources.js';
+import type { Snapshot } from '../../model/snapshot.js';
+import type { Endpoints } from '../../model/k8s-endpoints.js';
+import type { Service } from '../../model/k8s-service.js';
+import { compareText } from '../../model/sorted.js';
+import { cidrKey, networkContains, parseIp, type Family, type Network } from '../addresses.js';
+import type { RenderStore } from '../store.js';
+import type { GlobalSettings } from './nodes.js';
 
 /** The service routes of one node: blackholed and exported (`static`), and kept out of the kernel (`reject`). */
 export interface ServiceRoutes {
@@ -19,7 +21,7 @@ const advertisedTypes = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
  * this node. Unlike Calico, a cluster IP is only advertised when it lies in a configured cluster
  * CIDR, so that it is always covered by a kernel reject.
  */
-export function serviceRoutes(snapshot: Snapshot, global: GlobalSettings, endpointNode: string): ServiceRoutes {
+export function serviceRoutes(store: RenderStore, snapshot: Snapshot, global: GlobalSettings, endpointNode: string): ServiceRoutes {
   const statics = new Set<string>();
   const rejects = new Set<string>();
   for (const net of [...global.clusterCidrs, ...global.externalCidrs]) {
@@ -27,22 +29,24 @@ export function serviceRoutes(snapshot: Snapshot, global: GlobalSettings, endpoi
     rejects.add(net.cidr);
   }
   if (global.clusterCidrs.length > 0 || global.externalCidrs.length > 0) {
-    for (const route of localServiceRoutes(snapshot, global, endpointNode)) statics.add(route);
+    for (const route of localServiceRoutes(store, snapshot, global, endpointNode)) statics.add(route);
   }
   return { staticRoutes: byFamily(statics), rejects: byFamily(rejects) };
 }
 
-function localServiceRoutes(snapshot: Snapshot, global: GlobalSettings, endpointNode: string): string[] {
-  const mine = serviceIndex(snapshot, global).byNode.get(endpointNode);
+function localServiceRoutes(store: RenderStore, snapshot: Snapshot, global: GlobalSettings, endpointNode: string): string[] {
+  const mine = serviceIndex(store, snapshot, global).byNode.get(endpointNode);
   return mine ? [...mine.values()].flat() : [];
 }
 
 /**
  * Host routes per endpoint node, and what each Service contributes. Built once per snapshot, then
  * kept in step with changes to Services and Endpoints through the snapshot's change log, so moving
- * one endpoint costs one Service's worth of work, not a pass over every Service.
+ * one endpoint costs one Service's worth of work, not a pass over every Service. It belongs to the
+ * render store, which is the caller's explicit incremental state; it is patched in place there.
  */
-interface ServiceIndex {
+export interface ServiceIndex {
+  readonly snapshot: Snapshot;
   serviceRev: number;
   endpointsRev: number;
   readonly ranges: string;
@@ -52,50 +56,53 @@ interface ServiceIndex {
   readonly byNode: Map<string, Map<string, string[]>>;
 }
 
-const indexMemo = new WeakMap<Snapshot, ServiceIndex>();
 /** One Service's routes per node, kept while the Service, its Endpoints and the ranges are the same objects. */
-const contributionMemo = new WeakMap<Service, { eps: Endpoints | undefined; global: GlobalSettings; byNode: Map<string, string[]> }>();
+export interface ServiceContribution {
+  readonly eps: Endpoints | undefined;
+  readonly global: GlobalSettings;
+  readonly byNode: Map<string, string[]>;
+}
 /** Beyond this many changed Services and Endpoints, the index is rebuilt. */
 const PATCH_LIMIT = 1024;
 
-function serviceIndex(snapshot: Snapshot, global: GlobalSettings): ServiceIndex {
+function serviceIndex(store: RenderStore, snapshot: Snapshot, global: GlobalSettings): ServiceIndex {
   const serviceRev = snapshot.kindRevision('Service');
   const endpointsRev = snapshot.kindRevision('Endpoints');
   const ranges = `${global.clusterCidrs.map((n) => n.cidr)}|${global.externalCidrs.map((n) => n.cidr)}`;
-  const known = indexMemo.get(snapshot);
+  const known = store.serviceIndex?.snapshot === snapshot ? store.serviceIndex : null;
   if (known && known.ranges === ranges) {
     if (known.serviceRev === serviceRev && known.endpointsRev === endpointsRev) return known;
     const services = snapshot.changedSince('Service', known.serviceRev);
     const endpoints = snapshot.changedSince('Endpoints', known.endpointsRev);
     if (services && endpoints && services.length + endpoints.length <= PATCH_LIMIT) {
-      for (const key of new Set([...services, ...endpoints])) setContribution(known, key, contributionOf(snapshot, key, global));
+      for (const key of new Set([...services, ...endpoints])) setContribution(known, key, contributionOf(store, snapshot, key, global));
       known.serviceRev = serviceRev;
       known.endpointsRev = endpointsRev;
       return known;
     }
   }
-  const index: ServiceIndex = { serviceRev, endpointsRev, ranges, contributions: new Map(), byNode: new Map() };
+  const index: ServiceIndex = { snapshot, serviceRev, endpointsRev, ranges, contributions: new Map(), byNode: new Map() };
   for (const svc of snapshot.list('Service')) {
     const id = idOf(svc);
     const key = `${id.namespace}/${id.name}`;
-    setContribution(index, key, contributionOf(snapshot, key, global));
+    setContribution(index, key, contributionOf(store, snapshot, key, global));
   }
-  indexMemo.set(snapshot, index);
+  store.serviceIndex = index;
   return index;
 }
 
 /** The routes per node of the Service with this key (none when it or its Endpoints are gone). */
-function contributionOf(snapshot: Snapshot, key: string, global: GlobalSettings): ReadonlyMap<string, string[]> {
+function contributionOf(store: RenderStore, snapshot: Snapshot, key: string, global: GlobalSettings): ReadonlyMap<string, string[]> {
   const slash = key.indexOf('/');
   const namespace = key.slice(0, slash);
   const name = key.slice(slash + 1);
   const svc = snapshot.get('Service', name, namespace);
   if (!svc) return new Map();
   const eps = snapshot.get('Endpoints', name, namespace);
-  let c = contributionMemo.get(svc);
+  let c = store.serviceContributions.get(svc);
   if (!c || c.eps !== eps || c.global.clusterCidrs !== global.clusterCidrs || c.global.externalCidrs !== global.externalCidrs) {
     c = { eps, global, byNode: serviceContribution(svc, eps, global) };
-    contributionMemo.set(svc, c);
+    store.serviceContributions.set(svc, c);
   }
   return c.byNode;
 }
@@ -151,7 +158,7 @@ function hostRoute(ip: string): string {
 export function byFamily(cidrs: Iterable<string>): Record<Family, string[]> {
   const out: Record<Family, string[]> = { ipv4: [], ipv6: [] };
   for (const c of cidrs) out[c.includes(':') ? 'ipv6' : 'ipv4'].push(c);
-  const order = (a: string, b: string) => (cidrKey(a) < cidrKey(b) ? -1 : cidrKey(a) > cidrKey(b) ? 1 : 0);
+  const order = (a: string, b: string) => compareText(cidrKey(a), cidrKey(b));
   out.ipv4.sort(order);
   out.ipv6.sort(order);
   return out;

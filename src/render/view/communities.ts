@@ -1,6 +1,6 @@
-import type { BGPConfiguration } from '../model/bgp-configuration.js';
-import type { Diagnostic } from '../model/diagnostics.js';
-import { familyOfText, parseNetwork, type Family } from './addresses.js';
+import type { BGPConfiguration } from '../../model/bgp-configuration.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
+import { familyOfText, parseNetwork, type Family } from '../addresses.js';
 import type { CommunityRule } from './view-types.js';
 
 const standard = /^(\d+):(\d+)$/;

@@ -1,5 +1,5 @@
-import type { FelixConfiguration } from '../model/felix-configuration.js';
-import type { Diagnostic } from '../model/diagnostics.js';
+import type { FelixConfiguration } from '../../model/felix-configuration.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
 
 /** The service loop prevention modes (FelixConfiguration spec.serviceLoopPrevention). */
 export type LoopPreventionMode = 'Drop' | 'Reject' | 'Disabled';
@@ -26,8 +26,8 @@ export function loopPreventionMode(felix: FelixConfiguration | undefined, overri
   return override ?? felix?.spec.serviceLoopPrevention ?? 'Disabled';
 }
 
-/** Checks a kernel table number: 1..4294967295 except the reserved local, main and default tables. */
-export function loopTableProblem(table: number, diagnostics: Diagnostic[]): number {
+/** A valid kernel table number: the one given (1..4294967295, not the reserved local, main and default tables), else the default with an error. */
+export function checkedLoopTable(table: number, diagnostics: Diagnostic[]): number {
   if (Number.isInteger(table) && table >= 1 && table <= 4294967295 && ![253, 254, 255].includes(table)) return table;
   diagnostics.push({ severity: 'error', object: 'option loopPreventionTable', message: `kernel table must be 1..4294967295 and not 253-255 (default, main, local), not ${table}; using ${DEFAULT_LOOP_TABLE}` });
   return DEFAULT_LOOP_TABLE;

@@ -1,14 +1,19 @@
-import type { Diagnostic } from '../model/diagnostics.js';
-import type { CalicoVersion } from './profiles.js';
-import type { Snapshot } from '../model/snapshot.js';
-import { cidrKey, hashToIPv4, ipToSymbol, parseIp, parseNetwork, type Family } from './addresses.js';
-import { clusterFacts, type ClusterFacts, type MeshEntry, type NodeInfo } from './cluster.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
+import type { Snapshot } from '../../model/snapshot.js';
+import { compareText } from '../../model/sorted.js';
+import { hashToIPv4, parseIp, type Family } from '../addresses.js';
+import { clusterFacts, type ClusterFacts, type NodeInfo } from '../facts/cluster.js';
+import { effectiveAs, nodePeerings, type NodePeerings, type PeerRecord } from '../facts/peerings.js';
+import { serviceRoutes, type ServiceRoutes } from '../facts/services.js';
+import type { CalicoVersion } from '../profiles.js';
+import type { RenderStore } from '../store.js';
 import { communityRules } from './communities.js';
-import { effectiveAs, effectivePort, nodePeerings, type PeerRecord } from './peerings.js';
-import { serviceRoutes, type ServiceRoutes } from './services.js';
+import { checkedLoopTable, DEFAULT_LOOP_TABLE, loopPreventionMode, loopPreventionView, type LoopPreventionMode } from './loop-prevention.js';
+import { meshView } from './mesh-view.js';
+import { neighborLine, protocolName } from './peers.js';
+import { kernelPoolRule, poolsOf } from './pools.js';
+import { VIEW_VERSION, type BgpView, type BlockView, type FamilyView, type NodeView, type PasswordDefine, type PeerKind, type PeerView } from './view-types.js';
 import { windowsView, type WindowsView } from './windows-view.js';
-import { DEFAULT_LOOP_TABLE, loopPreventionMode, loopPreventionView, loopTableProblem, type LoopPreventionMode } from './loop-prevention.js';
-import { VIEW_VERSION, type BgpView, type PasswordDefine, type BlockView, type FamilyView, type KernelPoolRule, type MeshView, type NodeView, type PeerKind, type PeerView } from './view-types.js';
 
 /** What Calico takes from the environment, passed in explicitly. */
 export interface ViewOptions {
@@ -45,9 +50,12 @@ export interface ViewResult {
   readonly diagnostics: Diagnostic[];
 }
 
-/** Computes the view of `nodeName`: every decision of the six BIRD files, as data. Pure. */
-export function computeNodeView(snapshot: Snapshot, nodeName: string, options: ViewOptions = {}, facts?: ClusterFacts): ViewResult {
-  const cluster = facts ?? clusterFacts(snapshot, options);
+/**
+ * Computes the view of `nodeName`: every decision of the node's files, as data. Pure apart from
+ * the render store, whose derived values it reuses and extends.
+ */
+export function computeNodeView(snapshot: Snapshot, nodeName: string, options: ViewOptions, store: RenderStore): ViewResult {
+  const cluster = clusterFacts(snapshot, options, store);
   const diagnostics: Diagnostic[] = [...cluster.diagnostics];
   const self = cluster.nodes.get(nodeName);
   if (!self) {
@@ -58,11 +66,15 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
   const nodeCfg = cluster.nodeConfigs.get(nodeName);
   const logLevel = nodeCfg?.spec.logSeverityScreen?.toLowerCase() ?? cluster.global.logLevel ?? 'info';
   const listenPort = self.listenPort ? { port: self.listenPort, scope: 'node' as const } : cluster.global.listenPort ? { port: cluster.global.listenPort, scope: 'global' as const } : null;
-  const peerings = nodePeerings(cluster, snapshot, nodeName, { secretNamespace: options.secretNamespace ?? 'kube-system' }, diagnostics);
-  const services = serviceRoutes(snapshot, cluster.global, options.k8sNodeRef ?? nodeName);
-  const loopMode = loopPreventionMode(snapshot.get('FelixConfiguration', 'default'), options.loopPrevention);
-  const loopTable = loopTableProblem(options.loopPreventionTable ?? DEFAULT_LOOP_TABLE, diagnostics);
-  const ctx: FamilyContext = { cluster, snapshot, self, routerId: routerId.id, peerings, services, diagnostics, nodeCfgName: nodeName, separatePasswords: options.passwords === 'separate-file', loopMode, loopTable, ownServiceRoutesOnly: options.serviceRoutes === 'own' };
+  const ctx: FamilyContext = {
+    store, cluster, snapshot, self, diagnostics, routerId: routerId.id,
+    peerings: nodePeerings(store, cluster, snapshot, nodeName, { secretNamespace: options.secretNamespace ?? 'kube-system' }, diagnostics),
+    services: serviceRoutes(store, snapshot, cluster.global, options.k8sNodeRef ?? nodeName),
+    separatePasswords: options.passwords === 'separate-file',
+    loopMode: loopPreventionMode(snapshot.get('FelixConfiguration', 'default'), options.loopPrevention),
+    loopTable: checkedLoopTable(options.loopPreventionTable ?? DEFAULT_LOOP_TABLE, diagnostics),
+    ownServiceRoutesOnly: options.serviceRoutes === 'own',
+  };
   const ipv4 = familyView(ctx, 'ipv4');
   const ipv6 = familyView(ctx, 'ipv6');
   // The Windows part is built when first read (Windows targets, `view`): a Linux node of a large
@@ -78,27 +90,22 @@ export function computeNodeView(snapshot: Snapshot, nodeName: string, options: V
     ipv4,
     ipv6,
     get windows() {
-      return (windows ??= windowsView(ipv4, routerId.id, effectiveAs(cluster, self)));
+      return (windows ??= windowsView(store, ipv4, routerId.id, effectiveAs(cluster, self)));
     },
-    optionalFiles: {
-      [ipv4.files.passwords]: ipv4.passwordDefines.length > 0,
-      [ipv6.files.passwords]: ipv6.passwordDefines.length > 0,
-      [ipv4.files.loop]: ipv4.loopPrevention.enabled,
-      [ipv6.files.loop]: ipv6.loopPrevention.enabled,
-    },
+    optionalFiles: optionalFiles([ipv4, ipv6]),
   };
   return { view, diagnostics };
 }
 
 interface FamilyContext {
+  readonly store: RenderStore;
   readonly cluster: ClusterFacts;
   readonly snapshot: Snapshot;
   readonly self: NodeInfo;
   readonly routerId: string;
-  readonly peerings: ReturnType<typeof nodePeerings>;
+  readonly peerings: NodePeerings;
   readonly services: ServiceRoutes;
   readonly diagnostics: Diagnostic[];
-  readonly nodeCfgName: string;
   readonly separatePasswords: boolean;
   readonly loopMode: LoopPreventionMode;
   readonly loopTable: number;
@@ -123,22 +130,32 @@ const fileNames: Record<Family, FamilyView['files']> = {
   ipv6: { main: 'bird6.cfg', aggr: 'bird6_aggr.cfg', ipam: 'bird6_ipam.cfg', passwords: 'bird6_passwords.cfg', loop: 'bird6_loop.cfg' },
 };
 
+/** The optional files of both families: each exists exactly when its main file includes it. */
+function optionalFiles(families: readonly FamilyView[]): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const f of families) for (const name of [f.files.passwords, f.files.loop]) out[name] = f.includes.includes(name);
+  return out;
+}
+
 function familyView(ctx: FamilyContext, family: Family): FamilyView {
   const address = (family === 'ipv4' ? ctx.self.ipv4 : ctx.self.ipv6) || null;
   const pools = poolsOf(ctx.snapshot, family);
-  const blocks = ctx.cluster.blocks.get(ctx.self.name)?.[family] ?? [];
+  const blocks = (ctx.cluster.blocks.get(ctx.self.name)?.[family] ?? []).map(blockView);
   const staticRoutes = ctx.services.staticRoutes[family];
   const passwordDefines: PasswordDefine[] = [];
   const bgp = address ? bgpView(ctx, family, address, passwordDefines) : null;
+  const loopPrevention = loopPreventionView(ctx.loopMode, ctx.loopTable, ctx.services.rejects[family]);
+  const files = fileNames[family];
   return {
     family,
-    files: fileNames[family],
+    files,
+    includes: [...(passwordDefines.length > 0 ? [files.passwords] : []), files.aggr, files.ipam, ...(loopPrevention.enabled ? [files.loop] : [])],
     address,
     routerId: ctx.routerId,
     routerIdComment: family === 'ipv6' ? 'a router id is 32 bits, also for MP-BGP over IPv6' : null,
-    communityRules: communityRules(ctx.cluster.defaultConfig, ctx.cluster.nodeConfigs.get(ctx.nodeCfgName), family, ctx.diagnostics),
+    communityRules: communityRules(ctx.cluster.defaultConfig, ctx.cluster.nodeConfigs.get(ctx.self.name), family, ctx.diagnostics),
     passwordDefines,
-    loopPrevention: loopPreventionView(ctx.loopMode, ctx.loopTable, ctx.services.rejects[family]),
+    loopPrevention,
     bgp,
     blocks,
     hasStaticRoutes: blocks.length > 0 || staticRoutes.length > 0,
@@ -148,6 +165,11 @@ function familyView(ctx: FamilyContext, family: Family): FamilyView {
     kernelRejects: ctx.services.rejects[family],
     kernelPools: family === 'ipv4' && ctx.self.networkV4 ? pools.map((p) => kernelPoolRule(p, ctx.self.networkV4!)) : [],
   };
+}
+
+/** A block with its aggregation statements: the aggregate is exported, nothing more specific inside it. */
+function blockView(b: { readonly cidr: string; readonly state: string; readonly aggregate: boolean }): BlockView {
+  return { ...b, aggrStatements: b.aggregate ? [`if ( net = ${b.cidr} ) then { accept; }`, `if ( net ~ ${b.cidr} ) then { reject; }`] : [] };
 }
 
 function bgpView(ctx: FamilyContext, family: Family, address: string, defines: PasswordDefine[]): BgpView {
@@ -161,104 +183,24 @@ function bgpView(ctx: FamilyContext, family: Family, address: string, defines: P
     }
     return `password ${def.symbol};`;
   };
-  const peer = (kind: PeerKind, key: string, r: PeerRecord) => peerView(kind, key, r, ctx, address, localAs, passwordStatement);
-  const sorted = (m: ReadonlyMap<string, PeerRecord>) => [...m.entries()].filter(([, r]) => r.family === family).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const peer = (kind: PeerKind, key: string, r: PeerRecord) => peerView(kind, key, r, ctx.self, address, localAs, passwordStatement);
+  const sorted = (m: ReadonlyMap<string, PeerRecord>) => [...m.entries()].filter(([, r]) => r.family === family).sort(([a], [b]) => compareText(a, b));
   return {
     localAs,
     sourceAddress: address,
-    mesh: meshView(ctx, family, address),
+    mesh: meshView(ctx.store, ctx.cluster, ctx.self, family, address, ctx.diagnostics),
     globalPeers: sorted(ctx.peerings.global).map(([k, r]) => peer('global', k, r)),
     nodePeers: sorted(ctx.peerings.node).map(([k, r]) => peer('node', k, r)),
   };
 }
 
-/**
- * A node's mesh view, kept per mesh (the cluster's entries array, replaced whenever a node
- * changes) for the last few nodes rendered: after a change that leaves the mesh alone (a
- * BGPPeer, a Service), the same view and the same peer list come back without a pass over N nodes.
- */
-const meshMemo = new WeakMap<readonly MeshEntry[], Map<NodeInfo, { view: MeshView; diagnostics: readonly Diagnostic[] }>>();
-/** The daemon renders one node; a preview renders each node once. A few are enough. */
-const MESH_MEMO_NODES = 4;
-
-function meshView(ctx: FamilyContext, family: Family, address: string): MeshView {
-  const rrClusterId = ctx.self.rrClusterId;
-  // Calico quirk kept for parity: a route reflector drops its IPv6 mesh but keeps the IPv4 one.
-  if (family === 'ipv6' && rrClusterId) return { state: 'route-reflector', disabled: false, routeReflector: true, rrClusterId, peers: [] };
-  if (!ctx.cluster.global.meshEnabled) return { state: 'disabled', disabled: true, routeReflector: false, rrClusterId, peers: [] };
-  const entries = ctx.cluster.mesh[family];
-  // A node that changes is a new NodeInfo in a new mesh: the node object and the entries say it all.
-  let byNode = meshMemo.get(entries);
-  const known = byNode?.get(ctx.self);
-  if (known) {
-    ctx.diagnostics.push(...known.diagnostics);
-    return known.view;
-  }
-  const diagnostics: Diagnostic[] = [];
-  const peers: PeerView[] = [];
-  for (const e of entries) {
-    if (e.ip === address) {
-      if (e.node === ctx.self.name) peers.push({ ...e.active, skip: 'this node', neighbor: '', options: [] });
-      continue;
-    }
-    if (e.duplicateOf) {
-      // Two nodes with one address would give two protocols of one name, which BIRD rejects.
-      diagnostics.push({ severity: 'warning', object: `Node/${e.node}`, message: `has the same ${family} address as Node/${e.duplicateOf}; no mesh session to it` });
-      continue;
-    }
-    // Exactly one side of each pair is passive: the one whose address sorts lower as text (Calico's rule).
-    peers.push(e.ip > address ? e.passive : e.active);
-  }
-  const view: MeshView = { state: 'enabled', disabled: false, routeReflector: false, rrClusterId, peers };
-  ctx.diagnostics.push(...diagnostics);
-  if (!byNode) meshMemo.set(entries, (byNode = new Map()));
-  if (byNode.size >= MESH_MEMO_NODES) byNode.delete(byNode.keys().next().value!);
-  byNode.set(ctx.self, { view, diagnostics });
-  return view;
-}
-
-function peerView(kind: PeerKind, key: string, r: PeerRecord, ctx: FamilyContext, address: string, localAs: string, passwordStatement: (value: string) => string): PeerView {
-  const name = `${kind === 'global' ? 'Global' : 'Node'}_${ipToSymbol(r.ip)}${r.port ? `_port_${r.port}` : ''}`;
-  const base = { kind, origin: `${r.family === 'ipv4' ? 'peer_v4' : 'peer_v6'}/${key}`, name, peerIp: r.ip, port: r.port, asNumber: r.asNumber, sources: [r.source] };
+function peerView(kind: PeerKind, key: string, r: PeerRecord, self: NodeInfo, address: string, localAs: string, passwordStatement: (value: string) => string): PeerView {
+  const base = { kind, origin: `${r.family === 'ipv4' ? 'peer_v4' : 'peer_v6'}/${key}`, name: protocolName(kind, r.ip, r.port), peerIp: r.ip, port: r.port, asNumber: r.asNumber, sources: [r.source] };
   if (r.ip === address) return { ...base, skip: 'this node', neighbor: '', options: [], hasPassword: false };
   const options: string[] = [];
-  const ownRr = ctx.self.rrClusterId;
+  const ownRr = self.rrClusterId;
   if (r.asNumber === localAs && ownRr && r.rrClusterId !== ownRr) options.push('rr client;', `rr cluster id ${ownRr};`);
   if (r.password) options.push(passwordStatement(r.password));
   if (r.asNumber !== localAs && r.keepNextHop) options.push('next hop keep;');
   return { ...base, skip: null, neighbor: neighborLine(r.ip, r.port, r.asNumber), options, hasPassword: r.password !== null };
-}
-
-function neighborLine(ip: string, port: number, as: string): string {
-  return `neighbor ${ip}${port ? ` port ${port}` : ''} as ${as};`;
-}
-
-
-interface PoolInfo {
-  readonly cidr: string;
-  readonly ipipMode: string;
-  readonly vxlanMode: string;
-}
-
-/** IP pools of a family in key order; of two pools with the same CIDR the first by name wins (as Calico). */
-function poolsOf(snapshot: Snapshot, family: Family): PoolInfo[] {
-  const byKey = new Map<string, PoolInfo>();
-  for (const p of snapshot.list('IPPool')) {
-    const net = parseNetwork(p.spec.cidr);
-    if (!net || net.family !== family || byKey.has(cidrKey(net.cidr))) continue;
-    byKey.set(cidrKey(net.cidr), { cidr: net.cidr, ipipMode: p.spec.ipipMode, vxlanMode: p.spec.vxlanMode });
-  }
-  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
-}
-
-function kernelPoolRule(pool: PoolInfo, network: string): KernelPoolRule {
-  // VXLAN routes are programmed by Felix, not BIRD.
-  if (pool.vxlanMode !== 'Never') return { cidr: pool.cidr, statements: ['reject;'] };
-  if (pool.ipipMode === 'CrossSubnet') {
-    return {
-      cidr: pool.cidr,
-      statements: [`if defined(bgp_next_hop) && ( bgp_next_hop ~ ${network} ) then`, '  krt_tunnel = "";', 'else', '  krt_tunnel = "tunl0";', 'accept;'],
-    };
-  }
-  return { cidr: pool.cidr, statements: [pool.ipipMode === 'Always' ? 'krt_tunnel = "tunl0";' : 'krt_tunnel = "";', 'accept;'] };
 }

@@ -1,4 +1,4 @@
-import type { Family } from './addresses.js';
+import type { Family } from '../addresses.js';
 import type { WindowsView } from './windows-view.js';
 import type { LoopPreventionView } from './loop-prevention.js';
 
@@ -61,6 +61,8 @@ export interface BlockView {
   readonly state: string;
   /** Whether the block is exported as one aggregate (confirmed or implicitly confirmed). */
   readonly aggregate: boolean;
+  /** Its statements in the `calico_aggr` function: accept the aggregate, reject what is inside it (empty unless `aggregate`). */
+  readonly aggrStatements: readonly string[];
 }
 
 /** One IP pool's rule in the kernel programming filter: the statements inside `if ( net ~ cidr ) then { }`. */
@@ -85,6 +87,11 @@ export interface PasswordDefine {
 export interface FamilyView {
   readonly family: Family;
   readonly files: { readonly main: string; readonly aggr: string; readonly ipam: string; readonly passwords: string; readonly loop: string };
+  /**
+   * The files the main file includes, in order: the one list of which optional files exist
+   * (the passwords and loop files only when used; see NodeView.optionalFiles).
+   */
+  readonly includes: readonly string[];
   /** Service loop prevention: blackholes for the service ranges in their own kernel table. */
   readonly loopPrevention: LoopPreventionView;
   /** Password constants for the separate password file; empty when passwords are inline. */

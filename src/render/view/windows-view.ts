@@ -1,3 +1,4 @@
+import type { RenderStore } from '../store.js';
 import type { FamilyView, PeerView } from './view-types.js';
 
 /** One BGP peering of a Windows node, every value already quoted for PowerShell. */
@@ -44,14 +45,12 @@ function digits(value: string): string {
   return value;
 }
 
-/** Peer views are immutable and shared between renders (mesh entries especially), so each one's Windows form (its name included) is kept. */
-const peeringMemo = new WeakMap<PeerView, WindowsPeering>();
-
-function windowsPeering(p: PeerView, name: string): WindowsPeering {
-  let w = peeringMemo.get(p);
+/** Peer views are immutable and shared between renders (mesh entries especially), so each one's Windows form (its name included) is kept in the store. */
+function windowsPeering(store: RenderStore, p: PeerView, name: string): WindowsPeering {
+  let w = store.windowsPeerings.get(p);
   if (w === undefined) {
     w = { kind: p.kind, name, nameLiteral: psQuote(name), ipLiteral: psQuote(p.peerIp), asn: digits(p.asNumber) };
-    peeringMemo.set(p, w);
+    store.windowsPeerings.set(p, w);
   }
   return w;
 }
@@ -61,7 +60,7 @@ function windowsPeering(p: PeerView, name: string): WindowsPeering {
  * mesh, global and node-specific peers by name without port suffix (Windows peers have no port),
  * this node skipped; confirmed or implicitly confirmed blocks only.
  */
-export function windowsView(ipv4: FamilyView, routerId: string, localAs: string): WindowsView {
+export function windowsView(store: RenderStore, ipv4: FamilyView, routerId: string, localAs: string): WindowsView {
   const peerings: WindowsPeering[] = [];
   const dropped: string[] = [];
   const seen = new Set<string>();
@@ -76,7 +75,7 @@ export function windowsView(ipv4: FamilyView, routerId: string, localAs: string)
       continue;
     }
     seen.add(name);
-    peerings.push(windowsPeering(p, name));
+    peerings.push(windowsPeering(store, p, name));
   }
   return {
     enabled: ipv4.address !== null,

@@ -1,0 +1,52 @@
+import type { BGPPeer } from '../model/bgp-peer.js';
+import type { BlockAffinity } from '../model/block-affinity.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import type { Service } from '../model/k8s-service.js';
+import type { Node } from '../model/node.js';
+import type { BlockFact } from './facts/blocks.js';
+import type { ClusterFacts } from './facts/cluster.js';
+import type { MeshEntry } from './facts/mesh.js';
+import type { NodeInfo } from './facts/nodes.js';
+import type { PeerSpec, PeerSpecEntry } from './facts/peer-specs.js';
+import type { PeerSides } from './facts/peerings.js';
+import type { ServiceContribution, ServiceIndex } from './facts/services.js';
+import type { PeerTextCache } from './text/peer-text.js';
+import type { MeshPeerViews } from './view/mesh-view.js';
+import type { MeshView, PeerView } from './view/view-types.js';
+import type { WindowsPeering } from './view/windows-view.js';
+
+/**
+ * The incremental state of rendering: every value derived from the snapshot and kept between
+ * renders, so that a change costs time in proportion to the change. Render functions are pure
+ * apart from this store, which the caller owns and passes in: the daemon keeps one per snapshot
+ * lineage and drops it when a source lists again; a one-shot render makes a fresh one.
+ *
+ * The rule every cache here depends on: a resource in the snapshot is never mutated, and keeps
+ * its identity (the same object) while it is unchanged. Derived values are keyed by those
+ * objects (and by derived objects, which follow the same rule), so a changed resource is a new
+ * key and its old derivations are simply not found again (and collected with their key).
+ */
+export class RenderStore {
+  /** The facts of the last state rendered from, reused part by part for the next one. */
+  facts: ClusterFacts | undefined = undefined;
+  /** Node facts per Calico Node resource. */
+  readonly nodeInfos = new WeakMap<Node, NodeInfo>();
+  /** Block facts per block affinity (null: the CIDR does not parse). */
+  readonly blocks = new WeakMap<BlockAffinity, BlockFact | null>();
+  /** Parsed BGPPeers with their problems. */
+  readonly peerSpecs = new WeakMap<BGPPeer, PeerSpecEntry>();
+  /** Per node list: what each BGPPeer means for the whole cluster. */
+  readonly peerSides = new WeakMap<readonly NodeInfo[], Map<PeerSpec, PeerSides>>();
+  /** The service routes per node, patched in place after Service and Endpoints changes. */
+  serviceIndex: ServiceIndex | null = null;
+  /** One Service's routes per node. */
+  readonly serviceContributions = new WeakMap<Service, ServiceContribution>();
+  /** A node's two mesh peer views per family slot, as its neighbours see it. */
+  readonly meshPeers = new WeakMap<NodeInfo, [MeshPeerViews | undefined, MeshPeerViews | undefined]>();
+  /** Per mesh (entries array): the mesh views of the last few nodes rendered. */
+  readonly meshViews = new WeakMap<readonly MeshEntry[], Map<NodeInfo, { readonly view: MeshView; readonly diagnostics: readonly Diagnostic[] }>>();
+  /** A peer's Windows form. */
+  readonly windowsPeerings = new WeakMap<PeerView, WindowsPeering>();
+  /** Per compiled peer template: the text of each peer and of runs of peers. */
+  readonly peerTexts = new WeakMap<object, PeerTextCache>();
+}

@@ -1,0 +1,71 @@
+import { compareText } from '../../model/sorted.js';
+import type { RenderStore } from '../store.js';
+import type { NodeView, PeerView } from '../view/view-types.js';
+import { newPeerTextCache, peerListText } from './peer-text.js';
+import type { TemplateSet } from './templates.js';
+import { tidy } from './tidy.js';
+
+/** The BIRD files, in the order they are written and listed. */
+export const birdFiles = ['bird.cfg', 'bird6.cfg', 'bird_aggr.cfg', 'bird6_aggr.cfg', 'bird_ipam.cfg', 'bird6_ipam.cfg'] as const;
+
+/** Marks where set-aside peer text goes back: `\u0001bird-confd-peers-N\u0001\n`. */
+const TOKEN_START = '\u0001bird-confd-peers-';
+
+const rank = (name: string) => {
+  const i = (birdFiles as readonly string[]).indexOf(name);
+  return i < 0 ? birdFiles.length : i;
+};
+
+/**
+ * Renders a node's files through a compiled template set: the BIRD files first in their usual
+ * order, then the others by name; optional files only when the view says they exist. Each file is
+ * tidied (no trailing blanks, no runs of blank lines); PowerShell scripts get CRLF line endings.
+ */
+export function renderNodeFiles(view: NodeView, templates: TemplateSet, store: RenderStore): Map<string, string> {
+  const out = new Map<string, string>();
+  const names = [...templates.files.keys()].sort((a, b) => rank(a) - rank(b) || compareText(a, b));
+  for (const name of names) {
+    if (view.optionalFiles[name] === false) continue;
+    const text = renderFile(view, templates, name, store);
+    // PowerShell scripts for Windows keep CRLF line endings, as Calico's do.
+    out.set(name, name.endsWith('.ps1') ? text.replace(/\r?\n/g, '\r\n') : text);
+  }
+  return out;
+}
+
+/**
+ * One file. Peer lists are set aside while the file is tidied: the template gets a short token in
+ * place of each list's text, the (small) rest of the file is tidied, then the tokens are replaced
+ * by the peer text, which is kept tidy already. A file of a large mesh is megabytes of peer text,
+ * and tidying it on every render would cost more than everything else together.
+ */
+function renderFile(view: NodeView, templates: TemplateSet, name: string, store: RenderStore): string {
+  const template = templates.files.get(name)!;
+  const setAside: string[] = [];
+  const peer = templates.peer;
+  const peerBlocks = (peers: readonly PeerView[]): string => {
+    if (!peer) return '';
+    let cache = store.peerTexts.get(peer);
+    if (!cache) store.peerTexts.set(peer, (cache = newPeerTextCache()));
+    const t = peerListText(cache, peers, peer.run);
+    if (!t.stable || t.text === '') return t.text;
+    setAside.push(t.text);
+    return `${TOKEN_START}${setAside.length - 1}\u0001\n`;
+  };
+  const text = tidy(template.run(view, { peerBlocks }));
+  return setAside.length === 0 ? text : restore(text, setAside);
+}
+
+/** Puts the set-aside peer text back in place of its tokens (by concatenation: nothing is copied). */
+function restore(text: string, setAside: readonly string[]): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const start = text.indexOf(TOKEN_START, at);
+    if (start < 0) break;
+    const end = text.indexOf('\u0001\n', start + TOKEN_START.length);
+    out += text.slice(at, start) + setAside[Number(text.slice(start + TOKEN_START.length, end))]!;
+    at = end + 2;
+  }
+  return out + text.slice(at);
+}
