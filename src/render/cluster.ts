@@ -1,6 +1,7 @@
-import type { BGPConfiguration } from '../model/bgp-configuration.js';
+import type { BGPConfiguration, BGPConfigurationSpec } from '../model/bgp-configuration.js';
 import type { BGPPeer } from '../model/bgp-peer.js';
 import type { BlockAffinity } from '../model/block-affinity.js';
+import { zoneIdMessage } from '../model/common.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Node } from '../model/node.js';
 import type { Snapshot } from '../model/snapshot.js';
@@ -349,7 +350,7 @@ export function calicoNodes(snapshot: Snapshot): Node[] {
 }
 
 function globalSettings(cfg: BGPConfiguration | undefined, options: ClusterOptions, diagnostics: Diagnostic[]): GlobalSettings {
-  const spec = cfg?.spec ?? {};
+  const spec: Partial<BGPConfigurationSpec> = cfg?.spec ?? {};
   const cidrs = (entries: readonly { cidr: string }[] | null | undefined) =>
     (entries ?? []).map((e) => parseNetwork(e.cidr)).filter((n): n is Network => n !== null);
   let clusterCidrs = cidrs(spec.serviceClusterIPs);
@@ -467,6 +468,7 @@ export function splitPeerIp(text: string): { ip: string; port: number } | string
     [host, portText] = text.split(':') as [string, string];
   }
   const ip = parseIp(host);
+  if (!ip && host.includes('%')) return zoneIdMessage(text);
   if (!ip || (bracket && ip.family !== 'ipv6')) return `not an IP address, IP:port or [IPv6]:port: ${JSON.stringify(text.slice(0, 80))}`;
   if (portText === null) return { ip: ip.text, port: 0 };
   if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
