@@ -182,7 +182,8 @@ describe('deploy/ manifests', () => {
     const [clusterRole] = of('ClusterRole');
     assert.deepEqual(granted(clusterRole!), [
       'core/endpoints', 'core/nodes', 'core/services',
-      'crd.projectcalico.org/bgpconfigurations', 'crd.projectcalico.org/bgppeers', 'crd.projectcalico.org/blockaffinities', 'crd.projectcalico.org/felixconfigurations', 'crd.projectcalico.org/ippools',
+      'crd.projectcalico.org/bgpconfigurations', 'crd.projectcalico.org/bgpfilters', 'crd.projectcalico.org/bgppeers', 'crd.projectcalico.org/blockaffinities', 'crd.projectcalico.org/felixconfigurations', 'crd.projectcalico.org/ippools',
+      'discovery.k8s.io/endpointslices',
     ]);
     const roles = of('Role');
     assert.equal(roles.length, 1);

@@ -8,7 +8,9 @@ import { documentToResource } from '../src/model/load.js';
 import { snapshotOf } from '../src/model/load.js';
 import type { Resource } from '../src/model/resources.js';
 import { renderNodeWithTemplates } from '../src/watch/template-files.js';
-import { etcdDocument } from '../src/watch/etcd-source.js';
+import type { BGPFilter } from '../src/model/bgp-filter.js';
+import { createEtcdSource, etcdDocument } from '../src/watch/etcd-source.js';
+import type { SourceEvent } from '../src/watch/source.js';
 import { TestEtcd } from './helpers/etcd.js';
 import { filesIn, sameFiles, startWatch, until, type WatchProcess } from './helpers/watch.js';
 
@@ -90,5 +92,33 @@ describe('watch --datastore etcdv3 against a real etcd', () => {
     assert.doesNotMatch(filesIn(out).get('bird.cfg')!, /Global_192_0_2_1/);
     assert.match(w.output(), /watch canceled \(compacted history/, 'the watch did not see the compaction');
     assert.ok((w.output().match(/source synced/g) ?? []).length >= 2, 'no second list after the compaction');
+  });
+});
+
+describe('etcd source: kinds added for Calico v3.32', () => {
+  test('BGPFilters are listed, watched, refused with object and field, and deleted', async () => {
+    await put(res('bgpfilters', 'f1'), { metadata: { name: 'f1' }, spec: { importV4: [{ action: 'Accept', matchOperator: 'In', cidr: '44.0.0.0/16' }] } });
+    const events: SourceEvent[] = [];
+    const source = createEtcdSource({ endpoints: [etcd.endpoint], nodeName: 'a', backoff: () => 200 });
+    await source.start((e) => events.push(e));
+    const filter = (name: string) => events.flatMap((e) => (e.type === 'upsert' && e.resource.kind === 'BGPFilter' && e.resource.metadata.name === name ? [e.resource as BGPFilter] : []));
+    try {
+      await until('the first list', () => events.some((e) => e.type === 'synced'));
+      assert.deepEqual(filter('f1').map((f) => f.spec.importV4.map((r) => [r.action, r.matchOperator, r.cidr])), [[['Accept', 'In', '44.0.0.0/16']]]);
+      // A change after the list arrives through the watch.
+      await put(res('bgpfilters', 'f2'), { spec: { exportV6: [{ action: 'Reject', interface: '*.calico', peerType: 'iBGP' }] } });
+      await until('a watched BGPFilter', () => filter('f2').length === 1);
+      assert.deepEqual(filter('f2')[0]!.spec.exportV6[0]!.interface, '*.calico');
+      // A filter BIRD could misread is a problem naming object and field; nothing is upserted.
+      await put(res('bgpfilters', 'f3'), { spec: { importV4: [{ action: 'Accept' }, { action: 'Accept', interface: 'eth0"; accept; #' }] } });
+      await until('the refused filter', () => events.some((e) => e.type === 'problem' && e.diagnostic.object === 'BGPFilter/f3'));
+      const problem = events.find((e) => e.type === 'problem' && e.diagnostic.object === 'BGPFilter/f3');
+      assert.equal(problem?.type === 'problem' && problem.diagnostic.field, 'spec.importV4[1].interface');
+      assert.equal(filter('f3').length, 0);
+      await client.delete().key(res('bgpfilters', 'f1'));
+      await until('the delete', () => events.some((e) => e.type === 'delete' && e.id.kind === 'BGPFilter' && e.id.name === 'f1'));
+    } finally {
+      await source.stop();
+    }
   });
 });

@@ -23,9 +23,19 @@ export const ObjectMeta = z.object({
 });
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
 
-/** True when `text` is a plain IPv4 or IPv6 address (IPv4 in dotted-quad form only). */
+/**
+ * True when `text` is a plain IPv4 or IPv6 address (IPv4 in dotted-quad form only). An IPv6 zone
+ * id (`fe80::1%eth0`) is refused: Go's net.ParseIP refuses it too, and BIRD cannot take it in a
+ * neighbor line or a protocol name.
+ */
 export function isIp(text: string): boolean {
+  if (text.includes('%')) return false;
   return ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && ipaddr.IPv6.isValid(text));
+}
+
+/** The message for an address with an IPv6 zone id, which no field accepts. */
+export function zoneIdMessage(text: string): string {
+  return `a zone id (%...) is not allowed in an IP address: ${JSON.stringify(text.slice(0, 80))}`;
 }
 
 /** True when `text` is `address/length` with a valid address and prefix length. */
@@ -38,10 +48,81 @@ export function isCidr(text: string): boolean {
   return len <= (addr.includes(':') ? 128 : 32);
 }
 
+/** A string schema checked by `ok`, with the zone-id message where a `%` is the reason. */
+function addressText(ok: (s: string) => boolean, message: string) {
+  return z.string().superRefine((s, ctx) => {
+    if (!ok(s)) ctx.addIssue({ code: 'custom', message: s.includes('%') ? zoneIdMessage(s) : message });
+  });
+}
+
 /** An IP address, or an IP with a prefix length (a bare IP is a host route). */
-export const IpOrCidr = z.string().refine((s) => isIp(s) || isCidr(s), 'not an IP address or CIDR');
+export const IpOrCidr = addressText((s) => isIp(s) || isCidr(s), 'not an IP address or CIDR');
 /** A CIDR such as 10.0.0.0/16. */
-export const Cidr = z.string().refine(isCidr, 'not a CIDR (address/length)');
+export const Cidr = addressText(isCidr, 'not a CIDR (address/length)');
+/** A plain IP address (no prefix length). */
+export const IpAddress = addressText(isIp, 'not an IP address');
+
+/**
+ * True when `text` is a network with no host bits set, or a bare address (a full-length
+ * network): Calico's `net` rule. `family` restricts it to IPv4 or IPv6.
+ */
+export function isMaskedNet(text: string, family?: 'ipv4' | 'ipv6'): boolean {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  if (!isIp(addr) || (slash >= 0 && !isCidr(text))) return false;
+  const v6 = addr.includes(':');
+  if (family && (family === 'ipv6') !== v6) return false;
+  if (slash < 0) return true;
+  const bytes = ipaddr.parse(addr).toByteArray();
+  const length = Number(text.slice(slash + 1));
+  for (let bit = length; bit < bytes.length * 8; bit++) if (bytes[bit >> 3]! & (0x80 >> (bit & 7))) return false;
+  return true;
+}
+
+/** A masked network or a bare address (Calico's `net` rule), e.g. a service LoadBalancer range. */
+export const MaskedNet = addressText((s) => isMaskedNet(s), 'not a network without host bits (address/length) or an IP address');
+
+/**
+ * A Kubernetes resource name as bird-confd accepts it in references (`BGPPeer.spec.filters`),
+ * the same characters as `metadata.name`: they reach BIRD as quoted symbols.
+ */
+export const ResourceName = z
+  .string()
+  .max(253, 'a name is at most 253 characters')
+  .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'not a resource name (letters, digits, "-", "_" and ".", starting and ending with a letter or digit)');
+
+/** One of a few words, with a message that lists them. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of ${values.join(', ')}` });
+}
+
+/** An optional field read as its value or null (absent and null are the same). */
+export function optional<T extends z.ZodType>(schema: T) {
+  return schema.nullish().transform((v): z.output<T> | null => v ?? null);
+}
+
+/** A whole number in `min..max`, with a message that names the range. */
+export function intIn(min: number, max: number) {
+  const message = `must be a whole number ${min}..${max}`;
+  return z.number({ error: message }).int(message).min(min, message).max(max, message);
+}
+
+/** A route priority as Calico's APIs give it (BGPConfiguration, BGPFilter): 1..2147483646. */
+export const RoutePriority = intIn(1, 2147483646);
+
+/** A BGP community value: `aa:nn` with 16-bit parts or `aa:nn:mm` with 32-bit parts. */
+export const CommunityValue = z
+  .string()
+  .max(32, 'a community value is at most 32 characters')
+  .refine(isCommunityValue, 'not a community value (aa:nn with parts 0..65535, or aa:nn:mm with parts 0..4294967295)');
+
+/** True when `text` is `aa:nn` (16-bit parts) or `aa:nn:mm` (32-bit parts), plain decimal. */
+export function isCommunityValue(text: string): boolean {
+  const parts = text.split(':');
+  if ((parts.length !== 2 && parts.length !== 3) || !parts.every((p) => /^(0|[1-9]\d{0,9})$/.test(p))) return false;
+  const max = parts.length === 2 ? 65535 : 4294967295;
+  return parts.every((p) => Number(p) <= max);
+}
 
 /**
  * An AS number: a decimal 0..4294967295, or the dotted `a.b` notation Calico accepts

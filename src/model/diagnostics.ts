@@ -22,3 +22,8 @@ export function formatDiagnostic(d: Diagnostic): string {
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
+
+/** A field path as diagnostics print it: `spec.importV4[2].interface`. */
+export function formatFieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}

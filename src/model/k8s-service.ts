@@ -1,20 +1,50 @@
 import { z } from 'zod';
-import { ObjectMeta, isIp } from './common.js';
+import { IpAddress, ObjectMeta, isIp, optional, zoneIdMessage } from './common.js';
 
-const ClusterIp = z.string().refine((s) => s === '' || s === 'None' || isIp(s), 'not an IP address (or "None")');
+const ClusterIp = z.string().superRefine((s, ctx) => {
+  if (s !== '' && s !== 'None' && !isIp(s)) ctx.addIssue({ code: 'custom', message: s.includes('%') ? zoneIdMessage(s) : 'not an IP address (or "None")' });
+});
 
-/** Kubernetes Service: the fields service advertisement reads. */
+/** An IP family as Kubernetes names it in `spec.ipFamilies` and `EndpointSlice.addressType`. */
+export const IpFamily = z.enum(['IPv4', 'IPv6'], { error: 'must be IPv4 or IPv6' });
+export type IpFamily = z.infer<typeof IpFamily>;
+
+const ServiceFields = z.object({
+  type: z.string().nullish(),
+  clusterIP: ClusterIp.nullish(),
+  clusterIPs: z.array(ClusterIp).nullish(),
+  ipFamilies: z.array(IpFamily).nullish(),
+  externalTrafficPolicy: z.string().nullish(),
+  externalIPs: z.array(IpAddress).nullish(),
+  loadBalancerIP: optional(z.union([z.literal(''), IpAddress])),
+});
+type ServiceFields = z.infer<typeof ServiceFields>;
+
+/**
+ * The defaults the API server writes into a stored Service, applied here so that a manifest
+ * reads like what calico-node would read: `clusterIPs` from `clusterIP`, `ipFamilies` from the
+ * cluster IPs, and `externalTrafficPolicy: Cluster` for NodePort and LoadBalancer Services.
+ */
+function withApiDefaults(s: ServiceFields) {
+  const clusterIPs = s.clusterIPs?.length ? s.clusterIPs : s.clusterIP ? [s.clusterIP] : [];
+  const ips = clusterIPs.filter((ip) => ip !== '' && ip !== 'None');
+  const ipFamilies = s.ipFamilies?.length ? s.ipFamilies : ips.map((ip): IpFamily => (ip.includes(':') ? 'IPv6' : 'IPv4'));
+  const external = s.type === 'NodePort' || s.type === 'LoadBalancer';
+  const externalTrafficPolicy = s.externalTrafficPolicy ?? (external ? 'Cluster' : s.externalTrafficPolicy);
+  return { ...s, clusterIPs, ipFamilies, externalTrafficPolicy };
+}
+
+const Ingress = z.object({ ip: optional(z.union([z.literal(''), IpAddress])) });
+
+/** Kubernetes Service: the fields service advertisement reads (v3.17: clusterIP; v3.32: clusterIPs, LoadBalancer IPs). */
 export const Service = z.object({
   kind: z.literal('Service'),
   metadata: ObjectMeta,
-  spec: z
-    .object({
-      type: z.string().nullish(),
-      clusterIP: ClusterIp.nullish(),
-      externalTrafficPolicy: z.string().nullish(),
-      externalIPs: z.array(z.string().refine(isIp, 'not an IP address')).nullish(),
-    })
-    .nullish()
-    .transform((s) => s ?? {}),
+  spec: z.preprocess((s) => s ?? {}, ServiceFields.transform(withApiDefaults)),
+  // Only the LoadBalancer ingress IPs are read; an ingress with a hostname only has ip null.
+  status: z.preprocess(
+    (s) => s ?? {},
+    z.object({ loadBalancer: z.preprocess((l) => l ?? {}, z.object({ ingress: z.array(Ingress).nullish().transform((i) => i ?? []) })) }),
+  ),
 });
 export type Service = z.infer<typeof Service>;

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { BGPConfiguration } from './bgp-configuration.js';
+import { BGPFilter } from './bgp-filter.js';
 import { BGPPeer } from './bgp-peer.js';
 import { BlockAffinity } from './block-affinity.js';
 import type { Diagnostic } from './diagnostics.js';
 import { FelixConfiguration } from './felix-configuration.js';
 import { IPPool } from './ip-pool.js';
+import { EndpointSlice } from './k8s-endpoint-slice.js';
 import { Endpoints } from './k8s-endpoints.js';
 import { CalicoAnnotations, KubeNode, calicoNodeDocument } from './k8s-node.js';
 import { Secret } from './k8s-secret.js';
@@ -16,6 +18,8 @@ import { Node } from './node.js';
 import { describeId, namespaceOf, type Resource, type ResourceKind } from './resources.js';
 import { Snapshot } from './snapshot.js';
 import { compareText } from './sorted.js';
+import { resourceWarnings } from './warnings.js';
+import { WorkloadEndpointStatus } from './workload-endpoint-status.js';
 
 /** Resources read from some input, with the problems found on the way. */
 export interface LoadResult {
@@ -38,9 +42,14 @@ const kubeGroups = new Set(['v1', '']);
 
 type AnySchema = z.ZodType<unknown>;
 const calicoSchemas: Partial<Record<string, AnySchema>> = {
-  BGPConfiguration, BGPPeer, Node, IPPool, BlockAffinity, FelixConfiguration,
+  BGPConfiguration, BGPPeer, Node, IPPool, BlockAffinity, FelixConfiguration, BGPFilter,
 };
 const kubeSchemas: Partial<Record<string, AnySchema>> = { Service, Endpoints, Secret, Node: KubeNode };
+/** Kinds of other API groups, by apiVersion (`bird-confd/v1` is this project's stand-in for Felix's status files). */
+const groupSchemas: Partial<Record<string, Partial<Record<string, AnySchema>>>> = {
+  'discovery.k8s.io/v1': { EndpointSlice },
+  'bird-confd/v1': { WorkloadEndpointStatus },
+};
 
 /** Reads every document of a YAML or JSON text (multi-document, `List` kinds, JSON arrays). */
 export function parseManifestText(text: string, file: string): LoadResult {
@@ -115,7 +124,7 @@ export function documentToResource(obj: Record<string, unknown>, file?: string):
   const object = describeId({ kind: storedKind, namespace: namespaceOf(storedKind, meta.namespace as string | undefined), name });
   const parsed = schema.safeParse({ ...obj, kind: storedKind });
   if (!parsed.success) return { diagnostics: zodDiagnostics(parsed.error, file, object) };
-  if (storedKind !== 'KubeNode') return { resource: parsed.data as Resource, diagnostics: [] };
+  if (storedKind !== 'KubeNode') return { resource: parsed.data as Resource, diagnostics: warningDiagnostics(parsed.data as Resource, file, object) };
   return kubeNodeResource(parsed.data as KubeNode, file, object);
 }
 
@@ -123,7 +132,11 @@ function schemaFor(kind: string, apiVersion: string): AnySchema | undefined {
   if (kind === 'Node') return apiVersion === 'v1' ? kubeSchemas.Node : calicoGroups.has(apiVersion) ? calicoSchemas.Node : undefined;
   if (calicoGroups.has(apiVersion) && calicoSchemas[kind]) return calicoSchemas[kind];
   if (kubeGroups.has(apiVersion) && kubeSchemas[kind]) return kubeSchemas[kind];
-  return undefined;
+  return groupSchemas[apiVersion]?.[kind];
+}
+
+function warningDiagnostics(resource: Resource, file: string | undefined, object: string): Diagnostic[] {
+  return resourceWarnings(resource).map((w) => ({ severity: 'warning', file, object, field: w.field, message: w.message }));
 }
 
 const annotationOfField: Record<string, string> = {

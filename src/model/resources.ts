@@ -1,13 +1,16 @@
 import type { BGPConfiguration } from './bgp-configuration.js';
+import type { BGPFilter } from './bgp-filter.js';
 import type { BGPPeer } from './bgp-peer.js';
 import type { BlockAffinity } from './block-affinity.js';
 import type { FelixConfiguration } from './felix-configuration.js';
 import type { IPPool } from './ip-pool.js';
+import type { EndpointSlice } from './k8s-endpoint-slice.js';
 import type { Endpoints } from './k8s-endpoints.js';
 import type { KubeNode } from './k8s-node.js';
 import type { Secret } from './k8s-secret.js';
 import type { Service } from './k8s-service.js';
 import type { Node } from './node.js';
+import type { WorkloadEndpointStatus } from './workload-endpoint-status.js';
 
 /** A Kubernetes Node, with the Calico Node its annotations describe (null when they are invalid). */
 export type KubeNodeResource = KubeNode & { readonly calicoNode: Node | null };
@@ -24,6 +27,9 @@ export interface ResourceByKind {
   Endpoints: Endpoints;
   Secret: Secret;
   KubeNode: KubeNodeResource;
+  BGPFilter: BGPFilter;
+  EndpointSlice: EndpointSlice;
+  WorkloadEndpointStatus: WorkloadEndpointStatus;
 }
 
 /** A kind name known to the snapshot. */
@@ -34,11 +40,11 @@ export type Resource = ResourceByKind[ResourceKind];
 /** Every kind, in a fixed order. */
 export const resourceKinds: readonly ResourceKind[] = [
   'BGPConfiguration', 'BGPPeer', 'Node', 'IPPool', 'BlockAffinity', 'FelixConfiguration',
-  'Service', 'Endpoints', 'Secret', 'KubeNode',
+  'Service', 'Endpoints', 'Secret', 'KubeNode', 'BGPFilter', 'EndpointSlice', 'WorkloadEndpointStatus',
 ];
 
 /** Kinds that live in a namespace (Calico v3 resources are cluster-scoped). */
-export const namespacedKinds: ReadonlySet<ResourceKind> = new Set(['Service', 'Endpoints', 'Secret']);
+export const namespacedKinds: ReadonlySet<ResourceKind> = new Set(['Service', 'Endpoints', 'Secret', 'EndpointSlice']);
 
 /** The identity of a resource: kind, namespace ('' when cluster-scoped) and name. */
 export interface ResourceId {

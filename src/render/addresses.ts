@@ -20,8 +20,12 @@ function ipv4Octets(text: string): number[] | null {
   return octets.every((o) => o <= 255) ? octets : null;
 }
 
-/** Parses an IP address, or returns null. */
+/**
+ * Parses an IP address, or returns null. An IPv6 zone id (`fe80::1%eth0`) is refused: it would
+ * reach protocol names and neighbor lines, where BIRD rejects it.
+ */
 export function parseIp(text: string): Address | null {
+  if (text.includes('%')) return null;
   const octets = ipv4Octets(text);
   if (octets) return { family: 'ipv4', text: octets.join('.') };
   if (ipaddr.IPv4.isValidFourPartDecimal(text)) return { family: 'ipv4', text: ipaddr.IPv4.parse(text).toString() };

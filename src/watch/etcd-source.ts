@@ -21,6 +21,7 @@ const kinds: Record<string, string> = {
   nodes: 'Node',
   ippools: 'IPPool',
   felixconfigurations: 'FelixConfiguration',
+  bgpfilters: 'BGPFilter',
 };
 
 /** The resource document a Calico etcd key and value stand for, or null for keys bird-confd does not read. */

@@ -1,4 +1,4 @@
-import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { documentToResource } from '../model/load.js';
 import { idOf } from '../model/resources.js';
 import { defaultBackoff, type Backoff, type Source, type SourceEvent } from './source.js';
@@ -21,6 +21,7 @@ const calicoPlurals: [plural: string, kind: string][] = [
   ['ippools', 'IPPool'],
   ['blockaffinities', 'BlockAffinity'],
   ['felixconfigurations', 'FelixConfiguration'],
+  ['bgpfilters', 'BGPFilter'],
 ];
 
 interface Watched {
@@ -32,7 +33,7 @@ interface Watched {
 
 /**
  * The Kubernetes API: Calico's `crd.projectcalico.org/v1` resources (optionally), core Nodes,
- * Services and Endpoints, and Secrets in one namespace, each through the client's informer
+ * Services, Endpoints and EndpointSlices (all namespaces), and Secrets in one namespace, each through the client's informer
  * (list, then watch from the list's resourceVersion; on `410 Gone` it lists again and reports
  * what vanished). A failed informer is restarted with back-off.
  */
@@ -43,6 +44,7 @@ export function createKubernetesSource(config: KubeSourceConfig): Source {
   if (!kc.getCurrentCluster()) throw new Error('no Kubernetes API: set KUBECONFIG or run in a cluster');
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
   const watched: Watched[] = [
     ...(config.calicoResources
       ? calicoPlurals.map(([plural, kind]) => ({
@@ -55,6 +57,8 @@ export function createKubernetesSource(config: KubeSourceConfig): Source {
     { path: '/api/v1/nodes', kind: 'Node', apiVersion: 'v1', list: () => core.listNode() as Promise<KubernetesListObject<KubernetesObject>> },
     { path: '/api/v1/services', kind: 'Service', apiVersion: 'v1', list: () => core.listServiceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>> },
     { path: '/api/v1/endpoints', kind: 'Endpoints', apiVersion: 'v1', list: () => core.listEndpointsForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>> },
+    // Calico v3.32 reads EndpointSlices for service advertisement (v3.17 read the Endpoints above).
+    { path: '/apis/discovery.k8s.io/v1/endpointslices', kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', list: () => discovery.listEndpointSliceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>> },
     { path: `/api/v1/namespaces/${config.namespace}/secrets`, kind: 'Secret', apiVersion: 'v1', list: () => core.listNamespacedSecret({ namespace: config.namespace }) as Promise<KubernetesListObject<KubernetesObject>> },
   ];
   const backoff = config.backoff ?? defaultBackoff;

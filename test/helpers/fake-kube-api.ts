@@ -18,6 +18,8 @@ export class FakeKubeApi {
   private readonly watchers = new Set<Watcher>();
   private held: (() => void)[] = [];
   private paused = false;
+  /** Every path asked for (list or watch), so that tests can hold them against RBAC rules. */
+  readonly requestedPaths = new Set<string>();
   /** HTTP status to answer every request with (e.g. 503), or 0 to serve normally. */
   failWith = 0;
   private server: Server | null = null;
@@ -35,7 +37,7 @@ export class FakeKubeApi {
     writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: {server: "http://127.0.0.1:${this.port}", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: fake-token}\ncontexts:\n- name: c\n  context: {cluster: fake, user: u}\ncurrent-context: c\n`);
   }
 
-  /** Creates or replaces an object in a collection (`nodes`, `services`, `endpoints`, `secrets`, or a Calico plural). */
+  /** Creates or replaces an object in a collection (`nodes`, `services`, `endpoints`, `endpointslices`, `secrets`, or a Calico plural). */
   set(collection: string, obj: Obj): void {
     const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
     const table = this.table(collection);
@@ -112,7 +114,11 @@ export class FakeKubeApi {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://x');
-    const route = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?(nodes|services|endpoints|secrets)$/.exec(url.pathname) ?? /^\/apis\/crd\.projectcalico\.org\/v1\/()([a-z]+)$/.exec(url.pathname);
+    this.requestedPaths.add(url.pathname);
+    const route =
+      /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?(nodes|services|endpoints|secrets)$/.exec(url.pathname) ??
+      /^\/apis\/discovery\.k8s\.io\/v1\/(?:namespaces\/([^/]+)\/)?(endpointslices)$/.exec(url.pathname) ??
+      /^\/apis\/crd\.projectcalico\.org\/v1\/()([a-z]+)$/.exec(url.pathname);
     if (!route) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', code: 404 }));

@@ -1,4 +1,4 @@
-import type { BGPConfiguration } from '../../model/bgp-configuration.js';
+import type { BGPConfiguration, BGPConfigurationSpec } from '../../model/bgp-configuration.js';
 import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Node } from '../../model/node.js';
 import type { Snapshot } from '../../model/snapshot.js';
@@ -73,7 +73,7 @@ export function calicoNodes(snapshot: Snapshot): Node[] {
 
 /** The `default` BGPConfiguration read with Calico's defaults (and CALICO_ADVERTISE_CLUSTER_IPS). */
 export function globalSettings(cfg: BGPConfiguration | undefined, options: ClusterOptions, diagnostics: Diagnostic[]): GlobalSettings {
-  const spec = cfg?.spec ?? {};
+  const spec: Partial<BGPConfigurationSpec> = cfg?.spec ?? {};
   const cidrs = (entries: readonly { cidr: string }[] | null | undefined) =>
     (entries ?? []).map((e) => parseNetwork(e.cidr)).filter((n): n is Network => n !== null);
   let clusterCidrs = cidrs(spec.serviceClusterIPs);

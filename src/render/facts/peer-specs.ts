@@ -1,4 +1,5 @@
 import type { BGPPeer } from '../../model/bgp-peer.js';
+import { zoneIdMessage } from '../../model/common.js';
 import type { Diagnostic } from '../../model/diagnostics.js';
 import { parseIp } from '../addresses.js';
 import { parseSelector, SelectorParseError, type Selector } from '../selector.js';
@@ -82,6 +83,7 @@ export function splitPeerIp(text: string): { ip: string; port: number } | string
     [host, portText] = text.split(':') as [string, string];
   }
   const ip = parseIp(host);
+  if (!ip && host.includes('%')) return zoneIdMessage(text);
   if (!ip || (bracket && ip.family !== 'ipv6')) return `not an IP address, IP:port or [IPv6]:port: ${JSON.stringify(text.slice(0, 80))}`;
   if (portText === null) return { ip: ip.text, port: 0 };
   if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
