@@ -98,9 +98,9 @@ describe('custom templates', () => {
   test('any rendered file that prints a password is mode 0600, whatever its name; others stay 0644', async () => {
     const dir = join(work, 'pw-report');
     mkdirSync(dir, { recursive: true });
-    // An extra output of the user's that lists each node-specific peer with its options (the password among them).
-    writeFileSync(join(dir, 'sessions.txt.hbs'), '{{#each ipv4.bgp.nodePeers}}{{name}}{{#each options}} {{this}}{{/each}}\n{{/each}}');
-    writeFileSync(join(dir, 'names.txt.hbs'), '{{#each ipv4.bgp.nodePeers}}{{name}}\n{{/each}}');
+    // An extra output of the user's that lists each BGP session with its options (the password among them).
+    writeFileSync(join(dir, 'sessions.txt.hbs'), '{{#each ipv4.sessions}}{{name}}{{#each options}} {{this}}{{/each}}\n{{/each}}');
+    writeFileSync(join(dir, 'names.txt.hbs'), '{{#each ipv4.sessions}}{{name}}\n{{/each}}');
     const out = join(work, 'pw-out');
     const r = await runCli(['render', '--node', 'node-a', '-f', join('fixtures', 'example'), '--templates', dir, '--out', out]);
     assert.equal(r.code, 0, r.stderr);

@@ -16,9 +16,9 @@ const nodes = y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Addr
 const tor = (extra = '') => y.peer('tor', `{node: a, peerIP: 10.0.0.254, asNumber: 65000${extra}}`);
 const withPassword = (value: string) => tor(', password: {secretKeyRef: {name: s, key: k}}') + y.secret('s', `{k: ${value}}`);
 
-/** The impact on node a of going from manifests `from` to `to`, as `protocol impact reasons`. */
-function impact(from: string, to: string, options: { before?: RenderOptions; after?: RenderOptions } = {}): { protocols: Record<string, string>; notes: readonly string[]; raw: readonly ProtocolImpact[] } {
-  const r = reloadImpact(renderYaml(from, 'a', options.before), renderYaml(to, 'a', options.after));
+/** The impact on node a of going from manifests `from` to `to`, as `protocol impact reasons` (Calico v3.17 output unless asked). */
+function impact(from: string, to: string, options: { before?: RenderOptions; after?: RenderOptions } = {}, calicoVersion: '3.17' | '3.32' = '3.17'): { protocols: Record<string, string>; notes: readonly string[]; raw: readonly ProtocolImpact[] } {
+  const r = reloadImpact(renderYaml(from, 'a', { calicoVersion, ...options.before }), renderYaml(to, 'a', { calicoVersion, ...options.after }));
   const protocols: Record<string, string> = {};
   for (const p of r.protocols) protocols[`${p.daemon}/${p.protocol}`] = [p.impact, ...p.reasons].join(' | ');
   return { protocols, notes: r.notes, raw: r.protocols };
@@ -103,6 +103,17 @@ describe('reload impact classification (table)', () => {
       assert.ok(!JSON.stringify(r).includes(canary), 'a secret leaked into the impact');
     });
   }
+
+  test('Calico v3.32 output: an inline export filter whose function changed keeps the session; session options restart it', () => {
+    const pool = y.pool('p', '{cidr: 10.244.0.0/16, vxlanMode: Always}');
+    const kept = impact(nodes + tor(), nodes + tor() + pool, {}, '3.32');
+    assert.equal(kept.protocols['bird/Mesh_10_0_0_2'], 'unaffected | export filter changed: routes re-announced, session kept');
+    assert.equal(kept.protocols['bird/Node_10_0_0_254'], 'unaffected | export filter changed: routes re-announced, session kept');
+    const ttl = impact(nodes + tor(), nodes + tor(', ttlSecurity: 2'), {}, '3.32');
+    assert.equal(ttl.protocols['bird/Node_10_0_0_254'], 'restarted | changed: multihop -> multihop 2 | changed: ttl security off -> ttl security on');
+    const priority = impact(nodes + tor(), nodes + tor() + y.config('{ipv4NormalRoutePriority: 100}'), {}, '3.32');
+    assert.match(priority.protocols['bird/Node_10_0_0_254']!, /^unaffected \| (import|export) filter changed/);
+  });
 
   test('IPv6 sessions are classified for bird6', () => {
     const v6 = y.node('a', '{ipv6Address: "fd00::1/64"}') + y.node('b', '{ipv6Address: "fd00::2/64"}');
@@ -199,8 +210,8 @@ describe('bird-confd diff', () => {
  * session configured by node-specific BGPPeers on both sides. A filter-only change must keep the
  * session (same state, same "since"); an option change and a router id change must restart it.
  */
-describe('reload impact against real BIRD', { skip: labAvailable() ?? false }, () => {
-  const lab = new BirdLab('d', 2);
+for (const [calicoVersion, subnet] of [['3.17', 2], ['3.32', 12]] as const) describe(`reload impact against real BIRD (Calico ${calicoVersion} output)`, { skip: labAvailable() ?? false }, () => {
+  const lab = new BirdLab(`d${subnet}`, subnet);
   const [ipA, ipB] = lab.addresses;
   const name = `Node_${ipB.replace(/\./g, '_')}`;
   const cluster = (abExtra = '') =>
@@ -215,7 +226,7 @@ describe('reload impact against real BIRD', { skip: labAvailable() ?? false }, (
 
   /** Renders a's files, classifies the change, writes them and reloads BIRD; returns the impact on the session. */
   async function apply(yaml: string, options: RenderOptions = {}): Promise<ProtocolImpact> {
-    const next = renderYaml(yaml, 'a', options);
+    const next = renderYaml(yaml, 'a', { calicoVersion, ...options });
     const p = reloadImpact(current, next).protocols.find((x) => x.protocol === name)!;
     writeFiles(outA, next);
     current = next;
@@ -236,9 +247,9 @@ describe('reload impact against real BIRD', { skip: labAvailable() ?? false }, (
 
   before(async () => {
     lab.setUp();
-    current = renderYaml(cluster(), 'a');
+    current = renderYaml(cluster(), 'a', { calicoVersion });
     writeFiles(outA, current);
-    writeFiles(join(lab.dir, 'out-b'), renderYaml(cluster(), 'b'));
+    writeFiles(join(lab.dir, 'out-b'), renderYaml(cluster(), 'b', { calicoVersion }));
     sockA = (await lab.start(0, join(outA, 'bird.cfg'), 'a')).socket;
     await lab.start(1, join(lab.dir, 'out-b', 'bird.cfg'), 'b');
   });
@@ -252,7 +263,7 @@ describe('reload impact against real BIRD', { skip: labAvailable() ?? false }, (
     // Filter only: a new pool changes calico_export_to_bgp_peers.
     const filterOnly = await apply(cluster() + y.pool('p', '{cidr: 10.244.0.0/16, vxlanMode: Always}'));
     assert.equal(filterOnly.impact, 'unaffected');
-    assert.match(filterOnly.reasons.join(), /export filter calico_export_to_bgp_peers changed/);
+    assert.match(filterOnly.reasons.join(), calicoVersion === '3.17' ? /export filter calico_export_to_bgp_peers changed/ : /export filter changed/);
     assert.equal((await session()).bgp?.state, 'Established', 'right after the reload');
     await sleep(2500);
     const kept = await session();
@@ -277,9 +288,9 @@ describe('reload impact against real BIRD', { skip: labAvailable() ?? false }, (
 
     // The router id restarts every session.
     await sleep(1500);
-    const rid = await apply(withPool(', keepOriginalNextHop: true'), { routerId: '10.77.2.11' });
+    const rid = await apply(withPool(', keepOriginalNextHop: true'), { routerId: `10.77.${subnet}.11` });
     assert.equal(rid.impact, 'restarted');
-    assert.deepEqual(rid.reasons, [`router id changed: ${ipA} -> 10.77.2.11`]);
+    assert.deepEqual(rid.reasons, [`router id changed: ${ipA} -> 10.77.${subnet}.11`]);
     assert.notEqual((await session()).bgp?.state, 'Established', 'the session restarts at once');
     const third = await established(sockA, name);
     assert.ok(later(again.since, third.since) >= 1 && later(again.since, third.since) < 3600, `since ${again.since} -> ${third.since}`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { formatDiagnostic } from '../src/model/diagnostics.js';
 import { birdParseDir } from './helpers/bird.js';
+import { calicoVersions } from '../src/render/profiles.js';
 import { goldenCases, renderCase, updateGolden } from './helpers/golden.js';
 
 const root = join('fixtures', 'bird');
@@ -11,12 +12,13 @@ const cases = goldenCases(root);
 
 describe('golden BIRD configs (fixtures/bird)', () => {
   test('there are golden cases', () => assert.ok(cases.length >= 7, `only ${cases.length} cases`));
+  // Every case is rendered as each Calico release renders it: expected/calico-<version>/<node>/.
   for (const c of cases) {
-    for (const node of c.nodes) {
-      test(`${c.name} / ${node}`, async () => {
-        const { files, diagnostics } = await renderCase(c, node);
+    for (const node of c.nodes) for (const calicoVersion of calicoVersions) {
+      test(`${c.name} / ${node} (Calico ${calicoVersion})`, async () => {
+        const { files, diagnostics } = await renderCase(c, node, { calicoVersion });
         assert.deepEqual(diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), []);
-        const expectedDir = join(c.dir, 'expected', node);
+        const expectedDir = join(c.dir, 'expected', `calico-${calicoVersion}`, node);
         if (updateGolden) {
           rmSync(expectedDir, { recursive: true, force: true });
           mkdirSync(expectedDir, { recursive: true });

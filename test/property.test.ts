@@ -92,7 +92,7 @@ describe('properties of random valid clusters', () => {
             const names: string[] = [...text.matchAll(/^protocol bgp (\S+)/gm)].map((m) => m[1]!);
             assert.equal(new Set(names).size, names.length, `duplicate protocol names in ${node}/${fam.files.main}`);
             if (fam.address) assert.doesNotMatch(text, new RegExp(`neighbor ${fam.address.replace(/[.]/g, '\\.')} `), `${node} peers with itself`);
-            for (const p of fam.bgp?.mesh.peers ?? []) if (!p.skip) passive.set(`${fam.family}|${fam.address}|${p.peerIp}`, p.options.includes('passive on;'));
+            for (const p of fam.sessions.filter((s) => s.kind === 'mesh')) passive.set(`${fam.family}|${fam.address}|${p.peerIp}`, p.options.includes('passive on;'));
           }
         }
         for (const [key, isPassive] of passive) {

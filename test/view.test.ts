@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { computeNodeView, RenderStore, type ViewOptions } from '../src/render/index.js';
-import type { NodeView, PeerView } from '../src/render/view/view-types.js';
+import type { NodeView317, PeerView } from '../src/render/view/view-types.js';
 import { hashToIPv4 } from '../src/render/addresses.js';
 import { snap, y } from './helpers/snap.js';
 
-function view(yaml: string, node: string, options: ViewOptions = {}): { view: NodeView; messages: string[] } {
-  const r = computeNodeView(snap(yaml), node, options, new RenderStore());
-  assert.ok(r.view, `no view: ${JSON.stringify(r.diagnostics)}`);
+/** The v3.17 view (this file tests that profile's view; test/view-v332.test.ts the v3.32 one). */
+function view(yaml: string, node: string, options: ViewOptions = {}): { view: NodeView317; messages: string[] } {
+  const r = computeNodeView(snap(yaml), node, { calicoVersion: '3.17', ...options }, new RenderStore());
+  assert.ok(r.view?.calicoVersion === '3.17', `no v3.17 view: ${JSON.stringify(r.diagnostics)}`);
   return { view: r.view, messages: r.diagnostics.map((d) => `${d.severity}: ${d.object ?? ''} ${d.field ?? ''} ${d.message}`) };
 }
 const active = (peers: readonly PeerView[]) => peers.filter((p) => !p.skip).map((p) => [p.name, p.neighbor, ...p.options].join(' | '));

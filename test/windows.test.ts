@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { calicoVersions } from '../src/render/profiles.js';
 import { psQuote } from '../src/render/view/windows-view.js';
 import { goldenCases, renderCase, updateGolden } from './helpers/golden.js';
 
@@ -52,10 +53,11 @@ describe('Windows scripts (fixtures/windows)', () => {
 
   for (const c of cases) {
     for (const node of c.nodes) {
-      test(`${c.name} / ${node}: golden peerings.ps1 and blocks.ps1`, async () => {
-        const { files } = await renderCase(c, node, { target: 'windows' });
+      for (const calicoVersion of calicoVersions) {
+      test(`${c.name} / ${node}: golden peerings.ps1 and blocks.ps1 (Calico ${calicoVersion})`, async () => {
+        const { files } = await renderCase(c, node, { target: 'windows', calicoVersion });
         assert.deepEqual([...files.keys()].sort(), ['blocks.ps1', 'peerings.ps1']);
-        const dir = join(c.dir, 'expected', node);
+        const dir = join(c.dir, 'expected', `calico-${calicoVersion}`, node);
         if (updateGolden) {
           rmSync(dir, { recursive: true, force: true });
           mkdirSync(dir, { recursive: true });
@@ -71,10 +73,12 @@ describe('Windows scripts (fixtures/windows)', () => {
           assert.doesNotMatch(code, /\$\(|`|"|;\s*[A-Za-z-]+-[A-Za-z]+/, `${name}: something executable outside single-quoted strings: ${code}`);
         }
       });
+      }
 
-      test(`${c.name} / ${node}: Windows and BIRD agree on the peerings`, async () => {
-        const { files: bird } = await renderCase(c, node, { target: 'linux' });
-        const { files: win } = await renderCase(c, node, { target: 'windows' });
+      // v3.17's scripts and BIRD files follow the same peering rules (v3.32's scripts kept v3.17's mesh).
+      test(`${c.name} / ${node}: Windows and BIRD agree on the peerings (Calico 3.17)`, async () => {
+        const { files: bird } = await renderCase(c, node, { target: 'linux', calicoVersion: '3.17' });
+        const { files: win } = await renderCase(c, node, { target: 'windows', calicoVersion: '3.17' });
         assert.deepEqual(windowsPeers(win.get('peerings.ps1')!), birdPeers(bird.get('bird.cfg')!));
       });
     }

@@ -5,6 +5,7 @@ import { formatDiagnostic, hasErrors } from '../model/diagnostics.js';
 import { loadManifestPaths, snapshotOf } from '../model/load.js';
 import { topologyDot } from '../inspect/dot.js';
 import { clusterTopology, type SessionStates } from '../inspect/topology.js';
+import { calicoVersions, defaultCalicoVersion, isCalicoVersion } from '../render/profiles.js';
 import { InputError, UsageError } from './errors.js';
 
 /** Help text of `bird-confd graph`. */
@@ -22,6 +23,8 @@ when not.
   -o, --out FILE        write to FILE instead of standard output
       --secret-namespace NS
                         namespace of BGP password Secrets (default: env NAMESPACE)
+      --calico-version V
+                        the sessions as this Calico release renders them (see render --help)
   -h, --help            this help
 
 Exit status: 0 drawn; 1 bad input or Graphviz failed; 2 bad usage.`;
@@ -36,6 +39,7 @@ export async function graphCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
       format: { type: 'string' },
       out: { type: 'string', short: 'o' },
       'secret-namespace': { type: 'string' },
+      'calico-version': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -52,7 +56,9 @@ export async function graphCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   const loaded = await loadManifestPaths(values.file);
   for (const d of loaded.diagnostics) process.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   if (hasErrors(loaded.diagnostics)) throw new InputError('nothing drawn');
-  const topology = clusterTopology(snapshotOf(loaded.resources), { secretNamespace: values['secret-namespace'] ?? env.NAMESPACE }, states);
+  const calicoVersion = values['calico-version'] ?? (env.BIRD_CONFD_CALICO_VERSION || defaultCalicoVersion);
+  if (!isCalicoVersion(calicoVersion)) throw new UsageError(`--calico-version must be ${calicoVersions.join(' or ')}, not ${JSON.stringify(calicoVersion)}`);
+  const topology = clusterTopology(snapshotOf(loaded.resources), { secretNamespace: values['secret-namespace'] ?? env.NAMESPACE, calicoVersion }, states);
   for (const d of topology.diagnostics) process.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   const dot = topologyDot(topology);
   const text = format === 'svg' ? await dotToSvg(dot) : dot;

@@ -2,10 +2,10 @@ import type { Session, Topology } from './topology.js';
 import type { PeerKind } from '../render/view/view-types.js';
 
 /** Edge styles per session kind (the legend repeats them). */
-const kindStyle: Record<PeerKind, string> = { mesh: 'solid', global: 'dashed', node: 'bold' };
+const kindStyle: Record<PeerKind, string> = { mesh: 'solid', global: 'dashed', node: 'bold', 'local-workload': 'dotted' };
 // When the two ends disagree (a selector peering seen as global on one side, node on the other),
 // the more specific kind draws the edge.
-const precedence: readonly PeerKind[] = ['node', 'global', 'mesh'];
+const precedence: readonly PeerKind[] = ['local-workload', 'node', 'global', 'mesh'];
 
 /** A DOT quoted string. */
 function q(text: string): string {

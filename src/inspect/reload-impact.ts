@@ -81,8 +81,8 @@ function compareProtocol(o: BirdProtocol, old: BirdConfig, n: BirdProtocol, cur:
 /** The filters a protocol uses whose text (or a function or constant they use) changed. */
 function filterChanges(statements: readonly string[], old: BirdConfig, cur: BirdConfig, exported = 're-announced'): string[] {
   return filterRefs(statements)
-    .filter((ref) => filterClosure(ref.name, old) !== filterClosure(ref.name, cur))
-    .map((ref) => `${ref.direction} filter ${ref.name} changed: routes ${ref.direction === 'export' ? exported : 're-imported (route refresh)'}`);
+    .filter((ref) => filterClosure(ref.name, old, ref.body) !== filterClosure(ref.name, cur, ref.body))
+    .map((ref) => `${ref.direction} filter ${ref.body === undefined ? `${ref.name} ` : ''}changed: routes ${ref.direction === 'export' ? exported : 're-imported (route refresh)'}`);
 }
 
 /** One statement difference, described without secrets. */
@@ -109,6 +109,8 @@ function statementChanges(a: readonly string[], old: BirdConfig, b: readonly str
     if (before.join('\n') === after.join('\n')) continue;
     const show = (list: string[]) => list.map((s) => (/^password\b/.test(s) ? 'password "***"' : maskSecrets(s))).join('; ');
     if (key === 'password') out.push({ key, text: before.length && after.length ? 'password changed' : after.length ? 'password added' : 'password removed' });
+    // An inline filter (Calico v3.32's per-peer blocks) is named by its direction, not printed whole.
+    else if ((key === 'import' || key === 'export') && [...before, ...after].some((t) => t.includes('{'))) out.push({ key, text: `${key} filter changed: routes ${key === 'export' ? 're-announced' : 're-imported (route refresh)'}` });
     else if (!before.length) out.push({ key, text: `added: ${show(after)}` });
     else if (!after.length) out.push({ key, text: `removed: ${show(before)}` });
     else out.push({ key, text: `changed: ${show(before)} -> ${show(after)}` });
@@ -137,17 +139,20 @@ function resolveDefines(statement: string, config: BirdConfig): string {
   return statement.replace(/\b[A-Za-z_]\w*\b/g, (w) => config.defines.get(w) ?? w);
 }
 
-function filterRefs(statements: readonly string[]): { direction: 'import' | 'export'; name: string }[] {
-  const out: { direction: 'import' | 'export'; name: string }[] = [];
+/** The filters a protocol uses: by name, or inline (`export filter { … }`, whose body is kept). */
+function filterRefs(statements: readonly string[]): { direction: 'import' | 'export'; name: string; body?: string }[] {
+  const out: { direction: 'import' | 'export'; name: string; body?: string }[] = [];
   for (const s of statements) {
     const m = /^(import|export) filter ([A-Za-z_]\w*)$/.exec(s);
     if (m) out.push({ direction: m[1] as 'import' | 'export', name: m[2]! });
+    const inline = /^(import|export) filter \{(.*)\}$/s.exec(s);
+    if (inline) out.push({ direction: inline[1] as 'import' | 'export', name: 'inline', body: inline[2]! });
   }
   return out;
 }
 
-/** A filter's text with every function and constant it uses, transitively, in a stable order. */
-function filterClosure(name: string, config: BirdConfig): string {
+/** A filter's text (or an inline filter's body) with every function and constant it uses, transitively, in a stable order. */
+function filterClosure(name: string, config: BirdConfig, inline?: string): string {
   const parts: string[] = [];
   const seen = new Set<string>();
   const visit = (kind: string, id: string, body: string | undefined) => {
@@ -160,7 +165,7 @@ function filterClosure(name: string, config: BirdConfig): string {
       else if (config.defines.has(word)) visit('define', word, config.defines.get(word));
     }
   };
-  visit('filter', name, config.filters.get(name));
+  visit('filter', name, inline ?? config.filters.get(name));
   return parts.sort().join('\n');
 }
 

@@ -75,10 +75,7 @@ export function clusterTopology(snapshot: Snapshot, options: ViewOptions = {}, s
     nodes.push({ name: info.name, asNumber: info.asNumber || facts.global.asNumber, addresses: [info.ipv4, info.ipv6].filter(Boolean), rrClusterId: info.rrClusterId });
     if (!view) continue;
     for (const family of ['ipv4', 'ipv6'] as const) {
-      const bgp = view[family].bgp;
-      if (!bgp) continue;
-      for (const p of [...bgp.mesh.peers, ...bgp.globalPeers, ...bgp.nodePeers]) {
-        if (p.skip) continue;
+      for (const p of view[family].sessions) {
         const remoteNode = byIp.get(p.peerIp);
         const to = remoteNode ? `node:${remoteNode}` : `peer:${p.peerIp}`;
         if (!remoteNode) {

@@ -54,7 +54,7 @@ function viewPasswords(view: NodeView): string[] {
   const out = new Set<string>();
   for (const f of [view.ipv4, view.ipv6]) {
     for (const d of f.passwordDefines) out.add(d.value);
-    for (const p of f.bgp ? [...f.bgp.mesh.peers, ...f.bgp.globalPeers, ...f.bgp.nodePeers] : []) {
+    for (const p of f.sessions) {
       for (const o of p.hasPassword ? p.options : []) {
         const m = /^password "([^"]*)";$/.exec(o);
         if (m) out.add(m[1]!);

@@ -1,4 +1,5 @@
-import type { FamilyView, NodeView, PeerView } from './view/view-types.js';
+import type { FamilyView332 } from './v3-32/view-types.js';
+import type { FamilyView, FamilyViewBase, NodeView, PeerView } from './view/view-types.js';
 
 /** What a masked secret reads as. */
 export const MASK = '***';
@@ -17,15 +18,21 @@ function maskPeer(p: PeerView): PeerView {
   return p.hasPassword ? { ...p, options: p.options.map(maskSecrets) } : p;
 }
 
-function maskFamily(f: FamilyView): FamilyView {
-  return {
-    ...f,
-    passwordDefines: f.passwordDefines.map((d) => ({ ...d, value: MASK })),
-    bgp: f.bgp && { ...f.bgp, globalPeers: f.bgp.globalPeers.map(maskPeer), nodePeers: f.bgp.nodePeers.map(maskPeer) },
-  };
+function maskBase<F extends FamilyViewBase>(f: F): F {
+  return { ...f, passwordDefines: f.passwordDefines.map((d) => ({ ...d, value: MASK })), sessions: f.sessions.map(maskPeer) };
+}
+
+function mask317(f: FamilyView): FamilyView {
+  const bgp = f.bgp && { ...f.bgp, globalPeers: f.bgp.globalPeers.map(maskPeer), nodePeers: f.bgp.nodePeers.map(maskPeer) };
+  return { ...maskBase(f), bgp };
+}
+
+function mask332(f: FamilyView332): FamilyView332 {
+  return { ...maskBase(f), bgp: f.bgp && { ...f.bgp, peers: f.bgp.peers.map(maskPeer) } };
 }
 
 /** The view with every password replaced by `***`. */
 export function maskView(view: NodeView): NodeView {
-  return { ...view, ipv4: maskFamily(view.ipv4), ipv6: maskFamily(view.ipv6) };
+  if (view.calicoVersion === '3.17') return { ...view, ipv4: mask317(view.ipv4), ipv6: mask317(view.ipv6) };
+  return { ...view, ipv4: mask332(view.ipv4), ipv6: mask332(view.ipv6) };
 }

@@ -1,5 +1,5 @@
 /** The Calico releases whose confd output bird-confd reproduces, oldest first. */
-export const calicoVersions = ['3.17'] as const;
+export const calicoVersions = ['3.17', '3.32'] as const;
 
 /** A supported Calico release: selects the output profile (view and templates). */
 export type CalicoVersion = (typeof calicoVersions)[number];

@@ -10,7 +10,9 @@ import type { NodeInfo } from './facts/nodes.js';
 import type { PeerSpec, PeerSpecEntry } from './facts/peer-specs.js';
 import type { PeerSides } from './facts/peerings.js';
 import type { ServiceContribution, ServiceIndex } from './facts/services.js';
+import type { CalicoVersion } from './profiles.js';
 import type { PeerTextCache } from './text/peer-text.js';
+import type { ServiceIndex332 } from './v3-32/services.js';
 import type { MeshPeerViews } from './view/mesh-view.js';
 import type { MeshView, PeerView } from './view/view-types.js';
 import type { WindowsPeering } from './view/windows-view.js';
@@ -27,6 +29,14 @@ import type { WindowsPeering } from './view/windows-view.js';
  * key and its old derivations are simply not found again (and collected with their key).
  */
 export class RenderStore {
+  private version: CalicoVersion | undefined = undefined;
+
+  /** Ties the store to one Calico release: its derived values (peer records, views, text) are of that release. */
+  bindTo(version: CalicoVersion): void {
+    if (this.version !== undefined && this.version !== version) throw new Error(`a render store holds Calico ${this.version} state; use a new one for ${version}`);
+    this.version = version;
+  }
+
   /** The facts of the last state rendered from, reused part by part for the next one. */
   facts: ClusterFacts | undefined = undefined;
   /** Node facts per Calico Node resource. */
@@ -39,6 +49,8 @@ export class RenderStore {
   readonly peerSides = new WeakMap<readonly NodeInfo[], Map<PeerSpec, PeerSides>>();
   /** The service routes per node, patched in place after Service and Endpoints changes. */
   serviceIndex: ServiceIndex | null = null;
+  /** Calico v3.32's service routes (from EndpointSlices), patched in place after Service and slice changes. */
+  serviceIndex332: ServiceIndex332 | null = null;
   /** One Service's routes per node. */
   readonly serviceContributions = new WeakMap<Service, ServiceContribution>();
   /** A node's two mesh peer views per family slot, as its neighbours see it. */

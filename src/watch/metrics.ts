@@ -24,8 +24,8 @@ export class DaemonMetrics {
   observeView(view: NodeView): void {
     this.peers.reset();
     for (const f of [view.ipv4, view.ipv6]) {
-      const counts: Record<PeerKind, number> = { mesh: 0, global: 0, node: 0 };
-      for (const p of f.bgp ? [...f.bgp.mesh.peers, ...f.bgp.globalPeers, ...f.bgp.nodePeers] : []) if (!p.skip) counts[p.kind]++;
+      const counts: Record<PeerKind, number> = { mesh: 0, global: 0, node: 0, 'local-workload': 0 };
+      for (const p of f.sessions) counts[p.kind]++;
       for (const [kind, n] of Object.entries(counts)) this.peers.set({ kind, family: f.family }, n);
     }
   }

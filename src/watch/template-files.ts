@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareText } from '../model/sorted.js';
+import { defaultCalicoVersion, type CalicoVersion } from '../render/profiles.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { compileTemplates, renderNode, type NodeRender, type RenderOptions, type RenderStore, type Target, type TemplateSet, type TemplateSource, type TemplateSources, type ViewOptions } from '../render/index.js';
 
@@ -11,6 +12,8 @@ export const shippedTemplateDir = resolve(dirname(fileURLToPath(import.meta.url)
 /** Which templates to print a node with. */
 export interface TemplateChoice {
   readonly target: Target;
+  /** The Calico release whose templates print the BIRD files (default: the newest supported). */
+  readonly calicoVersion?: CalicoVersion;
   /** A user folder layered over the shipped templates (see "Custom templates" in the README). */
   readonly userDir?: string;
 }
@@ -33,9 +36,10 @@ function byName(...lists: TemplateSource[][]): TemplateSource[] {
 
 /**
  * Reads the template sources of a target: the shipped folder's `*.hbs` and `partials/*.hbs` per
- * file set (`bird` for linux, `windows`, or both), then the user folder's. A user template named
- * like a shipped one replaces it; any other user template renders to an extra file of its name
- * (with the BIRD files only). User partials replace or add to the shipped ones.
+ * file set (`bird` for linux, `windows`, or both) with the BIRD partials of the Calico release
+ * (`bird/calico-<version>/`), then the user folder's. A user template named like a shipped one
+ * replaces it; any other user template renders to an extra file of its name (with the BIRD files
+ * only). User partials replace or add to the shipped ones.
  */
 export function readTemplateSources(choice: TemplateChoice): TemplateSources {
   const sets = choice.target === 'all' ? ['bird', 'windows'] : [choice.target === 'linux' ? 'bird' : 'windows'];
@@ -47,6 +51,7 @@ export function readTemplateSources(choice: TemplateChoice): TemplateSources {
     const names = new Set(shipped.map((s) => s.name));
     files.push(...byName(shipped, user.filter((s) => set === 'bird' || names.has(s.name))));
     partials.push(hbsSources(join(shippedTemplateDir, set, 'partials')));
+    if (set === 'bird') partials.push(hbsSources(join(shippedTemplateDir, set, `calico-${choice.calicoVersion ?? defaultCalicoVersion}`)));
   }
   if (choice.userDir) partials.push(hbsSources(join(choice.userDir, 'partials')));
   return { files: byName(files), partials: byName(...partials) };
@@ -59,7 +64,7 @@ const compiled = new Map<string, TemplateSet>();
  * reported on the first call, which callers make at start-up).
  */
 export function loadTemplates(choice: TemplateChoice): TemplateSet {
-  const key = `${choice.target}\0${choice.userDir ?? ''}`;
+  const key = `${choice.target}\0${choice.calicoVersion ?? defaultCalicoVersion}\0${choice.userDir ?? ''}`;
   let set = compiled.get(key);
   if (!set) compiled.set(key, (set = compileTemplates(readTemplateSources(choice))));
   return set;
@@ -74,7 +79,7 @@ export interface RenderSettings extends ViewOptions {
 /** The render options of some settings: the view's options with the compiled templates of the target. */
 export function renderOptions(settings: RenderSettings): RenderOptions {
   const { target = 'linux', templateDir, ...view } = settings;
-  return { ...view, templates: loadTemplates({ target, userDir: templateDir }), userTemplates: templateDir !== undefined };
+  return { ...view, templates: loadTemplates({ target, userDir: templateDir, calicoVersion: view.calicoVersion }), userTemplates: templateDir !== undefined };
 }
 
 /** Renders one node with the shipped (and user) templates of its settings. */

@@ -12,7 +12,11 @@ export interface PeerSpec {
   /** The local side: a selector, one node name, or everything (a global peer). */
   readonly local: { readonly kind: 'global' } | { readonly kind: 'node'; readonly node: string } | { readonly kind: 'selector'; readonly selector: Selector };
   /** The remote side: Calico nodes by selector, or one address. */
-  readonly remote: { readonly kind: 'selector'; readonly selector: Selector } | { readonly kind: 'ip'; readonly ip: string; readonly port: number; readonly asNumber: string };
+  readonly remote:
+    | { readonly kind: 'selector'; readonly selector: Selector }
+    | { readonly kind: 'ip'; readonly ip: string; readonly port: number; readonly asNumber: string }
+    // Workloads on the local node whose endpoint status names this BGPPeer (Calico v3.32).
+    | { readonly kind: 'local-workload'; readonly asNumber: string };
 }
 
 /** A BGPPeer's specs and the problems found in it, as kept in the store. */
@@ -54,7 +58,11 @@ function derivePeerSpecs(peer: BGPPeer, diagnostics: Diagnostic[]): PeerSpec[] {
     if (typeof s === 'string') return fail('spec.peerSelector', s);
     return [{ name: peer.metadata.name, resource: peer, local, remote: { kind: 'selector', selector: s } }];
   }
-  if (!spec.peerIP) return fail('spec', 'needs spec.peerIP or spec.peerSelector');
+  if (spec.localWorkloadSelector) {
+    if (!spec.asNumber || spec.asNumber === '0') return fail('spec.asNumber', 'required with spec.localWorkloadSelector (1..4294967295)');
+    return [{ name: peer.metadata.name, resource: peer, local, remote: { kind: 'local-workload', asNumber: spec.asNumber } }];
+  }
+  if (!spec.peerIP) return fail('spec', 'needs spec.peerIP, spec.peerSelector or spec.localWorkloadSelector');
   const split = splitPeerIp(spec.peerIP);
   if (typeof split === 'string') return fail('spec.peerIP', split);
   if (!spec.asNumber || spec.asNumber === '0') return fail('spec.asNumber', 'required with spec.peerIP (1..4294967295)');

@@ -2,7 +2,38 @@ import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Snapshot } from '../../model/snapshot.js';
 import { parseIp, type Family } from '../addresses.js';
 import type { RenderStore } from '../store.js';
+import { localWorkloadPeer } from '../../model/workload-endpoint-status.js';
 import type { ClusterFacts, NodeInfo, PeerSpec } from './cluster.js';
+
+/**
+ * The per-session settings Calico v3.32 carries in a peer record (its `peer_v4` value); a v3.17
+ * record has the defaults (nothing set), since v3.17 knows none of them.
+ */
+export interface PeerSettings {
+  /** `localASNumber`, '' when not set. */
+  readonly localAs: string;
+  readonly sourceAddress: 'UseNodeIP' | 'None';
+  /** `maxRestartTime` and `keepaliveTime` in whole seconds as text, '' when not set. */
+  readonly restartTime: string;
+  readonly keepaliveTime: string;
+  readonly numAllowLocalAs: number;
+  readonly ttlSecurity: number;
+  /** `reachableBy`, '' when not set. */
+  readonly reachableBy: string;
+  /** BGPFilter names, in order. */
+  readonly filters: readonly string[];
+  /** `nextHopMode`, '' when not set. */
+  readonly nextHopMode: '' | 'Auto' | 'Self' | 'Keep';
+  /** A local workload peering: passive, and named `Local_Workload_*`. */
+  readonly localWorkload: boolean;
+  /** The peer address is a Calico node's (peerIP peerings only): Global ones may then be passive. */
+  readonly calicoNode: boolean;
+}
+
+/** The settings of a record that sets nothing (every v3.17 record). */
+export const noSettings: PeerSettings = Object.freeze({
+  localAs: '', sourceAddress: 'UseNodeIP', restartTime: '', keepaliveTime: '', numAllowLocalAs: 0, ttlSecurity: 0, reachableBy: '', filters: [], nextHopMode: '', localWorkload: false, calicoNode: false,
+});
 
 /** One peering before it becomes BIRD text (Calico's peer_v4/peer_v6 value). */
 export interface PeerRecord {
@@ -15,6 +46,27 @@ export interface PeerRecord {
   /** Holds a secret: never log it. */
   readonly password: string | null;
   readonly source: string;
+  readonly settings: PeerSettings;
+}
+
+/** How a record came to be: a BGPPeer's peerIP, a node it selects, or the reverse of either. */
+export type RecordOrigin = 'peer-ip' | 'selector' | 'reverse';
+
+/**
+ * Where the Calico releases differ in computing peerings; each profile supplies its rules, so the
+ * passes themselves are one code.
+ */
+export interface PeeringRules {
+  /** The settings a record of this origin carries (the BGPPeer's own fields, or none). */
+  readonly settings: (facts: ClusterFacts, p: PeerSpec, origin: RecordOrigin) => PeerSettings;
+  /** Whether the record keeps the original next hop (the legacy `keepOriginalNextHop`). */
+  readonly keepNextHop: (p: PeerSpec, origin: RecordOrigin) => boolean;
+  /** Whether the BGPPeer gives the nodes it selects reverse sessions at all. */
+  readonly reverse: (p: PeerSpec) => boolean;
+  /** The families of the reverse records of a peerIP BGPPeer (a selector's give every family the node has). */
+  readonly reverseFamiliesOfIp: (p: PeerSpec) => readonly Family[];
+  /** Local workload peerings (BGPPeers with localWorkloadSelector) are rendered. */
+  readonly localWorkloads: boolean;
 }
 
 /** This node's peerings: the global ones (every node has them) and its own, keyed as Calico keys them. */
@@ -39,7 +91,7 @@ export function peerKey(ip: string, port: number): string {
  * first writer wins, and idle-peer suppression. BGPPeers are visited in name order, which makes
  * key collisions deterministic (Calico leaves them to map order).
  */
-export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: Snapshot, nodeName: string, options: PeeringOptions, diagnostics: Diagnostic[]): NodePeerings {
+export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: Snapshot, nodeName: string, options: PeeringOptions, rules: PeeringRules, diagnostics: Diagnostic[]): NodePeerings {
   const global = new Map<string, PeerRecord>();
   const node = new Map<string, PeerRecord>();
   const passwords = new Map<string, string | null | undefined>();
@@ -51,10 +103,12 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
     const key = peerKey(r.ip, r.port);
     if (!node.has(key) && !global.has(key)) node.set(key, r);
   };
+  const forward = (p: PeerSpec) => (p.remote.kind === 'local-workload' ? localWorkloadRecords(facts, snapshot, p, rules) : sidesOf(store, facts, p, rules).forward);
   for (const p of facts.peers) {
     if (p.local.kind !== 'global') continue;
-    const records = sidesOf(store, facts, p).forward;
-    const pw = records.length ? password(p) : null;
+    const records = forward(p);
+    // Local workload peerings carry no password (v3.32 leaves the BGPPeer's settings out).
+    const pw = records.length && p.remote.kind !== 'local-workload' ? password(p) : null;
     if (pw === undefined) continue;
     for (const r of records) {
       const key = peerKey(r.ip, r.port);
@@ -63,21 +117,42 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
   }
   for (const p of facts.peers) {
     if (p.local.kind === 'global' || !isLocal(facts, p, nodeName)) continue;
-    const records = sidesOf(store, facts, p).forward;
-    const pw = records.length ? password(p) : null;
+    const records = forward(p);
+    const pw = records.length && p.remote.kind !== 'local-workload' ? password(p) : null;
     if (pw === undefined) continue;
     for (const r of records) emitNode({ ...r, password: pw });
   }
   const self = facts.nodes.get(nodeName);
   for (const p of facts.peers) {
-    if (!self || !isReverseLocal(facts, p, self)) continue;
-    const peerNodes = sidesOf(store, facts, p).local;
+    if (!self || !rules.reverse(p) || !isReverseLocal(facts, p, self)) continue;
+    const peerNodes = sidesOf(store, facts, p, rules).local;
     if (peerNodes.length === 0) continue;
     const pw = password(p);
     if (pw === undefined) continue;
-    for (const peerNode of peerNodes) for (const r of nodeAsPeers(facts, peerNode, p.name)) emitNode({ ...r, password: pw });
+    const families = p.remote.kind === 'ip' ? rules.reverseFamiliesOfIp(p) : bothFamilies;
+    const base = { settings: rules.settings(facts, p, 'reverse'), keepNextHop: rules.keepNextHop(p, 'reverse') };
+    for (const peerNode of peerNodes) for (const r of nodeAsPeers(facts, peerNode, p.name, families, base)) emitNode({ ...r, password: pw });
   }
   return { global, node };
+}
+
+const bothFamilies: readonly Family[] = Object.freeze(['ipv4', 'ipv6']);
+
+/** The local workload records of a BGPPeer: one per family of each workload whose status names it. */
+function localWorkloadRecords(facts: ClusterFacts, snapshot: Snapshot, p: PeerSpec, rules: PeeringRules): PeerRecord[] {
+  if (!rules.localWorkloads || p.remote.kind !== 'local-workload') return [];
+  const out: PeerRecord[] = [];
+  // The BGPPeer's local AS and filters apply; its other session settings do not (as v3.32).
+  const settings = { ...rules.settings(facts, p, 'peer-ip'), sourceAddress: 'None' as const, restartTime: '', keepaliveTime: '', numAllowLocalAs: 0, ttlSecurity: 0, reachableBy: '', nextHopMode: '' as const, localWorkload: true, calicoNode: false };
+  for (const status of snapshot.list('WorkloadEndpointStatus')) {
+    const peer = localWorkloadPeer(status);
+    if ('skipped' in peer || peer.bgpPeerName !== p.name) continue;
+    for (const text of [peer.ipv4, peer.ipv6]) {
+      const ip = text === null ? null : parseIp(text);
+      if (ip) out.push({ family: ip.family, ip: ip.text, port: 0, asNumber: p.remote.asNumber, rrClusterId: '', keepNextHop: false, password: null, source: p.name, settings });
+    }
+  }
+  return out;
 }
 
 /** What a BGPPeer means for the cluster as a whole, computed once per node list and shared by every node's view. */
@@ -88,7 +163,7 @@ export interface PeerSides {
   readonly forward: readonly PeerRecord[];
 }
 
-function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec): PeerSides {
+function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec, rules: PeeringRules): PeerSides {
   let byPeer = store.peerSides.get(facts.nodeList);
   if (!byPeer) store.peerSides.set(facts.nodeList, (byPeer = new Map()));
   let sides = byPeer.get(p);
@@ -101,7 +176,7 @@ function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec): PeerSide
         return (local ??= localNodes(facts, p));
       },
       get forward() {
-        return (forward ??= forwardRecords(facts, p));
+        return (forward ??= forwardRecords(facts, p, rules));
       },
     };
     byPeer.set(p, sides);
@@ -121,6 +196,7 @@ export function isLocal(facts: ClusterFacts, p: PeerSpec, node: string | NodeInf
 /** Whether node `n` is on the remote side of a BGPPeer, and so gets reverse sessions. */
 export function isReverseLocal(facts: ClusterFacts, p: PeerSpec, n: NodeInfo): boolean {
   const remote = p.remote;
+  if (remote.kind === 'local-workload') return false;
   if (remote.kind === 'selector') return remote.selector.matches(n.labels);
   return nodeMatchesIpPortAndAs(facts, n, remote.ip, remote.asNumber, remote.port);
 }
@@ -141,11 +217,13 @@ export function reverseLocalNodes(facts: ClusterFacts, p: PeerSpec): NodeInfo[] 
   return facts.nodeList.filter((n) => isReverseLocal(facts, p, n));
 }
 
-/** The forward records of a BGPPeer (password attached later). */
-function forwardRecords(facts: ClusterFacts, p: PeerSpec): PeerRecord[] {
+/** The forward records of a peerIP or selector BGPPeer (password attached later). */
+function forwardRecords(facts: ClusterFacts, p: PeerSpec, rules: PeeringRules): PeerRecord[] {
   const remote = p.remote;
+  if (remote.kind === 'local-workload') return [];
   if (remote.kind === 'selector') {
-    return facts.nodeList.filter((n) => remote.selector.matches(n.labels)).flatMap((n) => nodeAsPeers(facts, n, p.name));
+    const base = { settings: rules.settings(facts, p, 'selector'), keepNextHop: rules.keepNextHop(p, 'selector') };
+    return facts.nodeList.filter((n) => remote.selector.matches(n.labels)).flatMap((n) => nodeAsPeers(facts, n, p.name, bothFamilies, base));
   }
   let port = remote.port;
   if (port === 0) {
@@ -154,8 +232,7 @@ function forwardRecords(facts: ClusterFacts, p: PeerSpec): PeerRecord[] {
     if (match) port = effectivePort(facts, match);
   }
   const family = parseIp(remote.ip)!.family;
-  const keepNextHop = p.resource.spec.keepOriginalNextHop ?? false;
-  return [{ family, ip: remote.ip, port, asNumber: remote.asNumber, rrClusterId: '', keepNextHop, password: null, source: p.name }];
+  return [{ family, ip: remote.ip, port, asNumber: remote.asNumber, rrClusterId: '', keepNextHop: rules.keepNextHop(p, 'peer-ip'), password: null, source: p.name, settings: rules.settings(facts, p, 'peer-ip') }];
 }
 
 /** A node's listen port: its own, else the global one, else 0 (BGP's default). */
@@ -168,14 +245,23 @@ export function effectiveAs(facts: ClusterFacts, n: NodeInfo): string {
   return n.asNumber || facts.global.asNumber;
 }
 
-/** A Calico node as the peer records other nodes get for it, one per address family it has. */
-function nodeAsPeers(facts: ClusterFacts, n: NodeInfo, source: string): PeerRecord[] {
-  const base = { port: effectivePort(facts, n), asNumber: effectiveAs(facts, n), rrClusterId: n.rrClusterId, keepNextHop: false, password: null, source };
+/** A Calico node as the peer records other nodes get for it, one per address family it has (of `families`). */
+function nodeAsPeers(facts: ClusterFacts, n: NodeInfo, source: string, families: readonly Family[], extra: Pick<PeerRecord, 'settings' | 'keepNextHop'>): PeerRecord[] {
+  const base = { port: effectivePort(facts, n), asNumber: effectiveAs(facts, n), rrClusterId: n.rrClusterId, password: null, source, ...extra };
   const out: PeerRecord[] = [];
-  if (n.ipv4) out.push({ ...base, family: 'ipv4', ip: n.ipv4 });
-  if (n.ipv6) out.push({ ...base, family: 'ipv6', ip: n.ipv6 });
+  if (n.ipv4 && families.includes('ipv4')) out.push({ ...base, family: 'ipv4', ip: n.ipv4 });
+  if (n.ipv6 && families.includes('ipv6')) out.push({ ...base, family: 'ipv6', ip: n.ipv6 });
   return out;
 }
+
+/** The v3.17 rules: only a peerIP BGPPeer's keepOriginalNextHop; reverse sessions in every family. */
+export const peeringRules317: PeeringRules = {
+  settings: () => noSettings,
+  keepNextHop: (p, origin) => origin === 'peer-ip' && (p.resource.spec.keepOriginalNextHop ?? false),
+  reverse: () => true,
+  reverseFamiliesOfIp: () => bothFamilies,
+  localWorkloads: false,
+};
 
 /**
  * The Calico nodes at `ip` (normalized, unlike Calico's raw text match) with AS `as` and, when

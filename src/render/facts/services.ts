@@ -145,12 +145,14 @@ function serviceContribution(svc: Service, eps: Endpoints | undefined, global: G
   return out;
 }
 
-function inAny(nets: readonly Network[], ipText: string): boolean {
+/** Whether an address lies in any of the networks. */
+export function inAny(nets: readonly Network[], ipText: string): boolean {
   const ip = parseIp(ipText);
   return ip !== null && nets.some((n) => networkContains(n, ip));
 }
 
-function hostRoute(ip: string): string {
+/** The host route of an address: `/32` or `/128`. */
+export function hostRoute(ip: string): string {
   return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
 }
 

@@ -1,5 +1,6 @@
 import type { BGPConfiguration } from '../../model/bgp-configuration.js';
 import type { Diagnostic } from '../../model/diagnostics.js';
+import { compareText } from '../../model/sorted.js';
 import { familyOfText, parseNetwork, type Family } from '../addresses.js';
 import type { CommunityRule } from './view-types.js';
 
@@ -18,10 +19,11 @@ export function communityStatement(value: string): string | null {
 /**
  * The `apply_communities` rules of one family. The node-level BGPConfiguration wins over the
  * global one for both families as soon as it has prefixAdvertisements (Calico's precedence, even
- * when it leaves a family empty). Names resolve only within the same resource; values keep their
- * first-occurrence order.
+ * when it leaves a family empty). Names resolve only within the same resource. Values keep their
+ * first-occurrence order (v3.17), or are sorted as text, and a prefix left without any is dropped
+ * (v3.32, `sortedValues`).
  */
-export function communityRules(global: BGPConfiguration | undefined, node: BGPConfiguration | undefined, family: Family, diagnostics: Diagnostic[]): CommunityRule[] {
+export function communityRules(global: BGPConfiguration | undefined, node: BGPConfiguration | undefined, family: Family, diagnostics: Diagnostic[], sortedValues = false): CommunityRule[] {
   const source = node?.spec.prefixAdvertisements ? node : global?.spec.prefixAdvertisements ? global : undefined;
   if (!source) return [];
   const object = `BGPConfiguration/${source.metadata.name}`;
@@ -30,7 +32,7 @@ export function communityRules(global: BGPConfiguration | undefined, node: BGPCo
   source.spec.prefixAdvertisements!.forEach((adv, i) => {
     if (familyOfText(adv.cidr) !== family) return;
     const net = parseNetwork(adv.cidr)!;
-    const statements: string[] = [];
+    const values: string[] = [];
     adv.communities.forEach((entry, j) => {
       const field = `spec.prefixAdvertisements[${i}].communities[${j}]`;
       const literal = standard.test(entry) || large.test(entry);
@@ -39,14 +41,14 @@ export function communityRules(global: BGPConfiguration | undefined, node: BGPCo
         diagnostics.push({ severity: 'warning', object, field, message: `community name ${JSON.stringify(entry.slice(0, 64))} is not defined in this resource; dropped` });
         return;
       }
-      const statement = communityStatement(value);
-      if (!statement) {
+      if (!communityStatement(value)) {
         diagnostics.push({ severity: 'error', object, field, message: 'not a community (aa:nn with 16-bit parts, or aa:nn:mm with 32-bit parts); dropped' });
         return;
       }
-      if (!statements.includes(statement)) statements.push(statement);
+      values.push(value);
     });
-    rules.push({ cidr: net.cidr, statements });
+    const statements = [...new Set((sortedValues ? [...values].sort(compareText) : values).map((v) => communityStatement(v)!))];
+    if (!sortedValues || statements.length > 0) rules.push({ cidr: net.cidr, statements });
   });
   return rules;
 }

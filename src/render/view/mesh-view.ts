@@ -77,7 +77,7 @@ function meshPeerViews(store: RenderStore, facts: ClusterFacts, n: NodeInfo, ip:
   if (known && known.ip === ip && known.asNumber === asNumber && known.port === port) return known;
   if (!slots) store.meshPeers.set(n, (slots = [undefined, undefined]));
   const active: PeerView = {
-    kind: 'mesh', origin: `node ${n.name}`, skip: null, name: protocolName('mesh', ip, port), peerIp: ip, port, asNumber,
+    kind: 'mesh', origin: `node ${n.name}`, skip: null, name: protocolName('mesh', ip, port), peerIp: ip, port, asNumber, before: noOptions,
     neighbor: neighborLine(ip, port, asNumber), options: noOptions, hasPassword: false, sources: noOptions,
   };
   const views = { ip, asNumber, port, active, passive: { ...active, options: passiveOption } };

@@ -8,6 +8,8 @@ export interface PoolInfo {
   readonly cidr: string;
   readonly ipipMode: string;
   readonly vxlanMode: string;
+  /** v3.32: the pool's routes are not exported to BGP peers. */
+  readonly disableBGPExport: boolean;
 }
 
 /** IP pools of a family in key order; of two pools with the same CIDR the first by name wins (as Calico). */
@@ -16,7 +18,7 @@ export function poolsOf(snapshot: Snapshot, family: Family): PoolInfo[] {
   for (const p of snapshot.list('IPPool')) {
     const net = parseNetwork(p.spec.cidr);
     if (!net || net.family !== family || byKey.has(cidrKey(net.cidr))) continue;
-    byKey.set(cidrKey(net.cidr), { cidr: net.cidr, ipipMode: p.spec.ipipMode, vxlanMode: p.spec.vxlanMode });
+    byKey.set(cidrKey(net.cidr), { cidr: net.cidr, ipipMode: p.spec.ipipMode, vxlanMode: p.spec.vxlanMode, disableBGPExport: p.spec.disableBGPExport });
   }
   return [...byKey.keys()].sort(compareText).map((k) => byKey.get(k)!);
 }

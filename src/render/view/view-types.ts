@@ -1,12 +1,14 @@
 import type { Family } from '../addresses.js';
+import type { CalicoVersion } from '../profiles.js';
+import type { FamilyView332 } from '../v3-32/view-types.js';
 import type { WindowsView } from './windows-view.js';
 import type { LoopPreventionView } from './loop-prevention.js';
 
 /** The version of the node view; templates written by users depend on it (bump on incompatible change). */
 export const VIEW_VERSION = 1;
 
-/** Where a BGP session comes from. */
-export type PeerKind = 'mesh' | 'global' | 'node';
+/** Where a BGP session comes from (`local-workload`: Calico v3.32's peering with a local workload). */
+export type PeerKind = 'mesh' | 'global' | 'node' | 'local-workload';
 
 /** One BGP neighbour of this node, with every BIRD statement already decided. */
 export interface PeerView {
@@ -21,11 +23,15 @@ export interface PeerView {
   /** The peer's port, 0 for BGP's default. */
   readonly port: number;
   readonly asNumber: string;
+  /** Statements before the neighbor line (v3.32: `ttl security …;`, `multihop …;`, `local as …;`); empty in v3.17. */
+  readonly before: readonly string[];
   /** The complete `neighbor ...;` statement. */
   readonly neighbor: string;
   /**
-   * Further statements in Calico's order: `rr client;`, `rr cluster id X;`, `password "...";`,
-   * `next hop keep;` (or `passive on;` in the mesh). A password line holds a secret: never log it.
+   * Further statements in Calico's order (v3.17: `rr client;`, `rr cluster id X;`, `password "...";`,
+   * `next hop keep;`, or `passive on;` in the mesh; v3.32 adds source address, the import and
+   * export filter blocks (one line each), timers, next hop and allow local as). A password line
+   * holds a secret: never log it.
    */
   readonly options: readonly string[];
   /** Whether `options` holds a password statement. */
@@ -83,10 +89,19 @@ export interface PasswordDefine {
   readonly value: string;
 }
 
-/** Everything one BIRD daemon (bird or bird6) gets for this node. */
-export interface FamilyView {
+/** The file names of one family. */
+export interface FamilyFiles {
+  readonly main: string;
+  readonly aggr: string;
+  readonly ipam: string;
+  readonly passwords: string;
+  readonly loop: string;
+}
+
+/** What the family view of every profile has: its files, its address, and its BGP sessions. */
+export interface FamilyViewBase {
   readonly family: Family;
-  readonly files: { readonly main: string; readonly aggr: string; readonly ipam: string; readonly passwords: string; readonly loop: string };
+  readonly files: FamilyFiles;
   /**
    * The files the main file includes, in order: the one list of which optional files exist
    * (the passwords and loop files only when used; see NodeView.optionalFiles).
@@ -99,6 +114,12 @@ export interface FamilyView {
   /** This node's address in the family, or null (then no BGP is configured for it). */
   readonly address: string | null;
   readonly routerId: string;
+  /** Every BGP session the main file configures (skipped peers left out), in output order. */
+  readonly sessions: readonly PeerView[];
+}
+
+/** Everything one BIRD daemon (bird or bird6) gets for this node, as Calico v3.17 renders it. */
+export interface FamilyView extends FamilyViewBase {
   readonly routerIdComment: string | null;
   readonly communityRules: readonly CommunityRule[];
   readonly bgp: BgpView | null;
@@ -119,17 +140,18 @@ export interface FamilyView {
   readonly kernelPools: readonly KernelPoolRule[];
 }
 
-/** The per-node view that templates print: every decision already made. */
-export interface NodeView {
+/** What the node view of every profile has. */
+export interface NodeViewBase {
   readonly viewVersion: typeof VIEW_VERSION;
+  /** The Calico release whose output this view reproduces: the shape of `ipv4` and `ipv6` follows it. */
+  readonly calicoVersion: CalicoVersion;
   readonly nodeName: string;
   readonly routerId: string;
   readonly routerIdSource: 'node' | 'env' | 'hash';
-  readonly listenPort: { readonly port: number; readonly scope: 'node' | 'global' } | null;
   /** The debug statement for device, direct and BGP template, or null for none. */
   readonly debugLine: string | null;
-  readonly ipv4: FamilyView;
-  readonly ipv6: FamilyView;
+  readonly ipv4: FamilyViewBase;
+  readonly ipv6: FamilyViewBase;
   /**
    * Output files that exist only when a feature is on: a template whose output name is a key
    * here is rendered only when the value is true. Templates not listed always render.
@@ -138,3 +160,21 @@ export interface NodeView {
   /** What the Windows scripts (peerings.ps1, blocks.ps1) print. */
   readonly windows: WindowsView;
 }
+
+/** The node view of the Calico v3.17 profile. */
+export interface NodeView317 extends NodeViewBase {
+  readonly calicoVersion: '3.17';
+  readonly listenPort: { readonly port: number; readonly scope: 'node' | 'global' } | null;
+  readonly ipv4: FamilyView;
+  readonly ipv6: FamilyView;
+}
+
+/** The node view of the Calico v3.32 profile. */
+export interface NodeView332 extends NodeViewBase {
+  readonly calicoVersion: '3.32';
+  readonly ipv4: FamilyView332;
+  readonly ipv6: FamilyView332;
+}
+
+/** The per-node view that templates print: every decision already made, in the shape of its profile. */
+export type NodeView = NodeView317 | NodeView332;

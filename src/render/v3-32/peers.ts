@@ -1,0 +1,128 @@
+import type { Diagnostic } from '../../model/diagnostics.js';
+import { compareText } from '../../model/sorted.js';
+import { ipToSymbol, type Family } from '../addresses.js';
+import type { ClusterFacts, NodeInfo } from '../facts/cluster.js';
+import { effectivePort, type NodePeerings, type PeerRecord } from '../facts/peerings.js';
+import { neighborLine } from '../view/peers.js';
+import type { PeerKind, PeerView } from '../view/view-types.js';
+import type { Direction, FilterFunctions } from './filters.js';
+import type { Settings332 } from './settings.js';
+
+/** What every peer block of one family depends on besides its own record. */
+export interface PeerContext {
+  readonly family: Family;
+  /** This node's address in the family. */
+  readonly address: string;
+  /** This node's AS (its own, else the global one). */
+  readonly nodeAs: string;
+  readonly ownRr: string;
+  readonly settings: Settings332;
+  readonly filters: FilterFunctions;
+  readonly password: (value: string) => string;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** The import block's lines (R19): filter calls, then routes of elevated priority win over local ones. */
+function importFilter(ctx: PeerContext, calls: readonly string[]): string[] {
+  const t = 2147483647 - ctx.settings.priority[ctx.family];
+  return ['import filter {', ...calls.map((c) => `  ${c}`), `  if (defined(bgp_local_pref)&&(bgp_local_pref > ${t})) then`, '    preference = 200;', '  accept;', '};'];
+}
+
+/** The export block's lines (R20): route priority carried in the local preference, filter calls, Calico's export function. */
+function exportFilter(ctx: PeerContext, calls: readonly string[], sameAs: boolean): string[] {
+  return [
+    'export filter {',
+    '  if (defined(source) && source = RTS_BGP && defined(bgp_local_pref)) then {',
+    '    krt_metric = 2147483647 - bgp_local_pref;',
+    '  } else {',
+    `    if (!defined(krt_metric)) then { krt_metric = ${ctx.settings.priority[ctx.family]}; }`,
+    '    bgp_local_pref = 2147483647 - krt_metric;',
+    '  }',
+    ...calls.map((c) => `  ${c}`),
+    `  calico_export_to_bgp_peers(${sameAs});`,
+    '  reject;',
+    '};  # Only want to export routes for workloads.',
+  ];
+}
+
+const sourceLine = (address: string) => `source address ${address};  # The local address we use for the TCP connection`;
+
+/**
+ * The mesh peers of one family (R17): none on a route reflector, none with a route reflector.
+ * bird-confd takes a node without its own AS at the global AS (Calico v3.32 takes this node's
+ * AS there, quirk V1, so that two ends with their own AS numbers disagree).
+ */
+export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo): PeerView[] {
+  if (self.rrClusterId || !facts.global.meshEnabled) return [];
+  const out: PeerView[] = [];
+  for (const e of facts.mesh[ctx.family].entries) {
+    if (e.ip === ctx.address || e.info.rrClusterId || e.duplicateOf) continue;
+    const port = effectivePort(facts, e.info);
+    const asNumber = e.info.asNumber || facts.global.asNumber;
+    const options = [sourceLine(ctx.address), ...importFilter(ctx, []), ...exportFilter(ctx, [], asNumber === ctx.nodeAs)];
+    if (e.ip > ctx.address) options.push('passive on;');
+    if (ctx.settings.meshRestartTime) options.push(`graceful restart time ${ctx.settings.meshRestartTime};`);
+    if (ctx.settings.meshPassword) options.push(ctx.password(ctx.settings.meshPassword));
+    out.push({
+      kind: 'mesh', origin: `node ${e.node}`, skip: null, name: `Mesh_${ipToSymbol(e.ip)}`, peerIp: e.ip, port, asNumber,
+      before: [], neighbor: neighborLine(e.ip, port, asNumber), options, hasPassword: ctx.settings.meshPassword !== null, sources: [],
+    });
+  }
+  return out;
+}
+
+/** The global, node-specific and local workload peers of one family (R18-R27), skipping this node's own address. */
+export function recordPeers(ctx: PeerContext, peerings: NodePeerings): PeerView[] {
+  const out: PeerView[] = [];
+  for (const [kind, records] of [['global', peerings.global], ['node', peerings.node]] as const) {
+    for (const [key, r] of records) {
+      if (r.family !== ctx.family || r.ip === ctx.address) continue;
+      out.push(recordPeer(ctx, r.settings.localWorkload ? 'local-workload' : kind, key, r));
+    }
+  }
+  return out;
+}
+
+const prefixes: Record<PeerKind, string> = { mesh: 'Mesh', global: 'Global', node: 'Node', 'local-workload': 'Local_Workload' };
+
+function recordPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord): PeerView {
+  const s = r.settings;
+  const effectiveAs = s.localAs || ctx.nodeAs;
+  const sameAs = r.asNumber === effectiveAs;
+  const calls = (direction: Direction) => filterCalls(ctx, r, direction, sameAs);
+  const before = s.ttlSecurity > 0 ? ['ttl security on;', `multihop ${s.ttlSecurity};`] : ['ttl security off;', 'multihop;'];
+  if (s.localAs) before.push(`local as ${s.localAs};`);
+  const options: string[] = [];
+  if (s.sourceAddress === 'UseNodeIP') options.push(sourceLine(ctx.address));
+  options.push(...importFilter(ctx, calls('import')), ...exportFilter(ctx, calls('export'), sameAs));
+  if (s.localWorkload || (kind === 'global' && s.calicoNode && r.ip > ctx.address)) options.push('passive on;');
+  if (s.restartTime) options.push(`graceful restart time ${s.restartTime};`);
+  if (s.keepaliveTime) options.push(`keepalive time ${s.keepaliveTime};`);
+  if (ctx.ownRr && sameAs && r.rrClusterId !== ctx.ownRr) options.push('rr client;', `rr cluster id ${ctx.ownRr};`);
+  if (r.password) options.push(ctx.password(r.password));
+  if (s.nextHopMode === 'Keep' || (!s.nextHopMode && r.keepNextHop && !sameAs)) options.push('next hop keep;');
+  if (s.nextHopMode === 'Self') options.push('next hop self;');
+  if (s.numAllowLocalAs > 0) options.push(`allow local as ${s.numAllowLocalAs};`);
+  return {
+    kind, origin: `${r.family === 'ipv4' ? 'peer_v4' : 'peer_v6'}/${key}`, skip: null, name: `${prefixes[kind]}_${ipToSymbol(r.ip)}${r.port ? `_port_${r.port}` : ''}`,
+    peerIp: r.ip, port: r.port, asNumber: r.asNumber, before, neighbor: neighborLine(r.ip, r.port, r.asNumber), options, hasPassword: r.password !== null, sources: [r.source],
+  };
+}
+
+/** The calls of a record's filters in one direction; a name without rules there is dropped (as Calico), with a warning when the filter does not exist. */
+function filterCalls(ctx: PeerContext, r: PeerRecord, direction: Direction, sameAs: boolean): string[] {
+  const out: string[] = [];
+  for (const name of r.settings.filters) {
+    const call = ctx.filters.call(name, direction, sameAs);
+    if (call) out.push(call);
+    else if (direction === 'import' && !ctx.filters.exists(name)) {
+      ctx.diagnostics.push({ severity: 'warning', object: `BGPPeer/${r.source}`, field: 'spec.filters', message: `BGPFilter ${name} does not exist; not applied` });
+    }
+  }
+  return out;
+}
+
+/** Peers in Calico's output order: by protocol name, byte-wise (R16). */
+export function sortedPeers(peers: PeerView[]): PeerView[] {
+  return peers.sort((a, b) => compareText(a.name, b.name));
+}
