@@ -60,8 +60,9 @@ function reachableByRule(reachableBy: string | null, peerIP: string | null | und
   if (!reachableBy) return null;
   if (!peerIP) return { field: 'reachableBy', message: 'requires spec.peerIP' };
   const peer = peerIpFamily(peerIP);
-  // A peerIP that does not parse is reported where peers are derived; here only the family.
-  if (peer && peer !== ipFamily(reachableBy)) return { field: 'reachableBy', message: `must be an ${peer === 'ipv4' ? 'IPv4' : 'IPv6'} address, as spec.peerIP` };
+  // A peerIP that does not parse is reported where peers are derived, a bad reachableBy by its
+  // own check (zod runs this rule on the other fields' problems too); here only the family.
+  if (peer && isIp(reachableBy) && peer !== ipFamily(reachableBy)) return { field: 'reachableBy', message: `must be an ${peer === 'ipv4' ? 'IPv4' : 'IPv6'} address, as spec.peerIP` };
   return null;
 }
 
