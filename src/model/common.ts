@@ -97,7 +97,7 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 }
 
 /** An optional field read as its value or null (absent and null are the same). */
-export function optional<T extends z.ZodType>(schema: T) {
+export function orNull<T extends z.ZodType>(schema: T) {
   return schema.nullish().transform((v): z.output<T> | null => v ?? null);
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IpAddress, ObjectMeta, isIp, optional, zoneIdMessage } from './common.js';
+import { IpAddress, ObjectMeta, isIp, orNull, zoneIdMessage } from './common.js';
 
 const ClusterIp = z.string().superRefine((s, ctx) => {
   if (s !== '' && s !== 'None' && !isIp(s)) ctx.addIssue({ code: 'custom', message: s.includes('%') ? zoneIdMessage(s) : 'not an IP address (or "None")' });
@@ -16,7 +16,7 @@ const ServiceFields = z.object({
   ipFamilies: z.array(IpFamily).nullish(),
   externalTrafficPolicy: z.string().nullish(),
   externalIPs: z.array(IpAddress).nullish(),
-  loadBalancerIP: optional(z.union([z.literal(''), IpAddress])),
+  loadBalancerIP: orNull(z.union([z.literal(''), IpAddress])),
 });
 type ServiceFields = z.infer<typeof ServiceFields>;
 
@@ -34,7 +34,7 @@ function withApiDefaults(s: ServiceFields) {
   return { ...s, clusterIPs, ipFamilies, externalTrafficPolicy };
 }
 
-const Ingress = z.object({ ip: optional(z.union([z.literal(''), IpAddress])) });
+const Ingress = z.object({ ip: orNull(z.union([z.literal(''), IpAddress])) });
 
 /** Kubernetes Service: the fields service advertisement reads (v3.17: clusterIP; v3.32: clusterIPs, LoadBalancer IPs). */
 export const Service = z.object({
