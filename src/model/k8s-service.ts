@@ -30,7 +30,7 @@ function withApiDefaults(s: ServiceFields) {
   const ips = clusterIPs.filter((ip) => ip !== '' && ip !== 'None');
   const ipFamilies = s.ipFamilies?.length ? s.ipFamilies : ips.map((ip): IpFamily => (ip.includes(':') ? 'IPv6' : 'IPv4'));
   const external = s.type === 'NodePort' || s.type === 'LoadBalancer';
-  const externalTrafficPolicy = s.externalTrafficPolicy ?? (external ? 'Cluster' : s.externalTrafficPolicy);
+  const externalTrafficPolicy = s.externalTrafficPolicy ?? (external ? 'Cluster' : null);
   return { ...s, clusterIPs, ipFamilies, externalTrafficPolicy };
 }
 
