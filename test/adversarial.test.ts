@@ -23,6 +23,19 @@ const hostile: Record<string, string> = {
   'non-ASCII': 'ñ€😀',
   '10,000 characters': 'x'.repeat(10_000),
   injection: '1.2.3.4"; }\nprotocol bgp evil { neighbor 6.6.6.6 as 666; } #',
+  // Characters an address parser may take for part of an address (issue 13: a zone id reached
+  // protocol names, which BIRD rejects).
+  'zone id': 'fe80::2%eth0',
+  'encoded zone id': 'fe80::2%25eth0',
+  'zone id with port': '[fe80::2%eth0]:179',
+  percent: '%25',
+  slash: '10.0.0.7/',
+  space: '10.0.0.7 ',
+  'unicode digits': '\u0661\u0660.0.0.7',
+  'fullwidth digits': '\uff11\uff10.0.0.7',
+  'open bracket': '[',
+  'close bracket': ']',
+  brackets: '[10.0.0.7]',
 };
 
 type Doc = Record<string, unknown>;
@@ -32,7 +45,7 @@ const v3 = 'projectcalico.org/v3';
 function base(): Doc[] {
   return [
     { apiVersion: v3, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { serviceClusterIPs: [{ cidr: '10.96.0.0/16' }], communities: [{ name: 'c1', value: '64512:1' }], prefixAdvertisements: [{ cidr: '10.244.0.0/16', communities: ['c1'] }] } },
-    { apiVersion: v3, kind: 'Node', metadata: { name: 'a', labels: { rack: 'r1' } }, spec: { bgp: { ipv4Address: '10.0.0.1/24' } } },
+    { apiVersion: v3, kind: 'Node', metadata: { name: 'a', labels: { rack: 'r1' } }, spec: { bgp: { ipv4Address: '10.0.0.1/24', ipv6Address: 'fd00::1/64' } } },
     { apiVersion: v3, kind: 'Node', metadata: { name: 'b', labels: { rack: 'r1' } }, spec: { bgp: { ipv4Address: '10.0.0.2/24' } } },
     { apiVersion: 'v1', kind: 'Node', metadata: { name: 'k', annotations: { 'projectcalico.org/IPv4Address': '10.0.0.3/24' } } },
     { apiVersion: v3, kind: 'BGPPeer', metadata: { name: 'tor' }, spec: { nodeSelector: "rack == 'r1'", peerIP: '192.0.2.1', asNumber: 65001, password: { secretKeyRef: { name: 'pw', key: 'tor' } } } },
@@ -41,6 +54,10 @@ function base(): Doc[] {
     { apiVersion: 'crd.projectcalico.org/v1', kind: 'BlockAffinity', metadata: { name: 'blk' }, spec: { node: 'a', cidr: '10.244.1.0/26', state: 'confirmed' } },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc', namespace: 'default' }, spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', clusterIP: '10.96.0.10', externalIPs: ['10.96.0.11'] } },
     { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'svc', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.244.1.5', nodeName: 'a' }] }] },
+    { apiVersion: v3, kind: 'Node', metadata: { name: 'c' }, spec: { bgp: { ipv4Address: '10.0.0.4/24', ipv6Address: 'fd00::4/64' } } },
+    { apiVersion: v3, kind: 'BGPFilter', metadata: { name: 'f' }, spec: { importV4: [{ action: 'Accept', matchOperator: 'In', cidr: '44.0.0.0/16', interface: 'eth*', communities: { values: ['65000:100'] } }] } },
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'svc-abc', namespace: 'default', labels: { 'kubernetes.io/service-name': 'svc' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.244.1.5'], nodeName: 'a' }] },
+    { apiVersion: 'bird-confd/v1', kind: 'WorkloadEndpointStatus', metadata: { name: 'pod1' }, spec: { ifaceName: 'cali1', ipv4Nets: ['10.244.1.6/32'], bgpPeerName: 'tor' } },
   ];
 }
 
@@ -65,6 +82,23 @@ const placements: Record<string, (docs: Doc[], v: string) => void> = {
   'pool CIDR': (d, v) => { (d[6]!.spec as Doc).cidr = v; },
   'Calico annotation': (d, v) => { ((d[3]!.metadata as Doc).annotations as Doc)['projectcalico.org/IPv4Address'] = v; },
   'block state': (d, v) => { (d[7]!.spec as Doc).state = v; },
+  'Node IPv4 address': (d, v) => { ((d[10]!.spec as Doc).bgp as Doc).ipv4Address = v; },
+  'Node IPv6 address': (d, v) => { ((d[10]!.spec as Doc).bgp as Doc).ipv6Address = v; },
+  'Calico IPv6 annotation': (d, v) => { ((d[3]!.metadata as Doc).annotations as Doc)['projectcalico.org/IPv6Address'] = v; },
+  'BGPPeer reachableBy': (d, v) => { (d[4]!.spec as Doc).reachableBy = v; },
+  'BGPPeer filters': (d, v) => { (d[4]!.spec as Doc).filters = [v]; },
+  'BGPPeer keepaliveTime': (d, v) => { (d[4]!.spec as Doc).keepaliveTime = v; },
+  'BGPFilter name': (d, v) => { (d[11]!.metadata as Doc).name = v; },
+  'BGPFilter cidr': (d, v) => { ((d[11]!.spec as Doc).importV4 as Doc[])[0]!.cidr = v; },
+  'BGPFilter interface': (d, v) => { ((d[11]!.spec as Doc).importV4 as Doc[])[0]!.interface = v; },
+  'BGPFilter community': (d, v) => { (((d[11]!.spec as Doc).importV4 as Doc[])[0]!.communities as Doc).values = [v]; },
+  'ignoredInterfaces': (d, v) => { (d[0]!.spec as Doc).ignoredInterfaces = [v]; },
+  'LoadBalancer range': (d, v) => { (d[0]!.spec as Doc).serviceLoadBalancerIPs = [{ cidr: v }]; },
+  'service loadBalancerIP': (d, v) => { (d[8]!.spec as Doc).loadBalancerIP = v; },
+  'service ingress IP': (d, v) => { d[8]!.status = { loadBalancer: { ingress: [{ ip: v }] } }; },
+  'service clusterIPs': (d, v) => { (d[8]!.spec as Doc).clusterIPs = [v]; },
+  'EndpointSlice address': (d, v) => { ((d[12]!.endpoints as Doc[])[0]!).addresses = [v]; },
+  'endpoint status net': (d, v) => { (d[13]!.spec as Doc).ipv4Nets = [v]; },
 };
 
 const work = mkdtempSync(join(tmpdir(), 'bird-confd-adv-'));
@@ -102,7 +136,11 @@ describe('hostile values in every field that can reach output', () => {
           const outsideStrings = all.replace(/"[^"\n]*"/g, '""');
           assert.equal(outsideStrings.includes(value) && /[\n"{};]/.test(value), false, `${label}: raw value in output without a diagnostic`);
         } else {
-          for (const d of problems) assert.ok(!formatDiagnostic(d).includes('\n'), `${label}: a diagnostic spans lines: ${JSON.stringify(formatDiagnostic(d))}`);
+          for (const d of problems) {
+            assert.ok(!formatDiagnostic(d).includes('\n'), `${label}: a diagnostic spans lines: ${JSON.stringify(formatDiagnostic(d))}`);
+            // Refused with the object and the field named, never a bare message.
+            assert.ok(d.field, `${label}: a diagnostic names no field: ${formatDiagnostic(d)}`);
+          }
         }
         // Everything else still renders: the mesh session to b survives unless b itself was made bad.
         if (where !== 'node name') assert.match(r.files.get('bird.cfg')!, /protocol bgp Mesh_10_0_0_2 /, `${label}: other objects were lost`);

@@ -31,7 +31,7 @@ describe('Service: the v3.32 fields, with the defaults the API server writes', (
       assert.equal(svc(r).spec.externalTrafficPolicy, 'Local');
     } },
     { name: 'a ClusterIP Service gets no traffic policy; headless gets no family', doc: service({ clusterIP: 'None' }), ok: (r) => {
-      assert.equal(svc(r).spec.externalTrafficPolicy, undefined);
+      assert.equal(svc(r).spec.externalTrafficPolicy, null);
       assert.deepEqual(svc(r).spec.clusterIPs, ['None']);
       assert.deepEqual(svc(r).spec.ipFamilies, []);
     } },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AsNumber, Cidr, IpOrCidr, MaskedNet, ObjectMeta, Port, RoutePriority, oneOf, optional } from './common.js';
+import { AsNumber, Cidr, IpOrCidr, MaskedNet, ObjectMeta, Port, RoutePriority, oneOf, orNull } from './common.js';
 import { SecretKeyRef } from './bgp-peer.js';
 import { Duration } from './duration.js';
 
@@ -47,16 +47,16 @@ const BGPConfigurationFields = z.object({
   serviceExternalIPs: z.array(CidrEntry).nullish(),
   communities: z.array(Community).nullish(),
   prefixAdvertisements: z.array(PrefixAdvertisement).nullish(),
-  bindMode: optional(oneOf(['None', 'NodeIP'])),
-  ignoredInterfaces: optional(z.array(InterfacePattern)),
-  nodeMeshPassword: optional(z.object({ secretKeyRef: optional(SecretKeyRef) })),
+  bindMode: orNull(oneOf(['None', 'NodeIP'])),
+  ignoredInterfaces: orNull(z.array(InterfacePattern)),
+  nodeMeshPassword: orNull(z.object({ secretKeyRef: orNull(SecretKeyRef) })),
   // Whole seconds as decimal text, rounded as Calico does: the mesh's `graceful restart time <n>;`.
-  nodeMeshMaxRestartTime: optional(Duration),
-  serviceLoadBalancerIPs: optional(z.array(NetEntry)),
-  serviceLoadBalancerAggregation: optional(EnabledDisabled),
-  programClusterRoutes: optional(EnabledDisabled),
-  ipv4NormalRoutePriority: optional(RoutePriority),
-  ipv6NormalRoutePriority: optional(RoutePriority),
+  nodeMeshMaxRestartTime: orNull(Duration),
+  serviceLoadBalancerIPs: orNull(z.array(NetEntry)),
+  serviceLoadBalancerAggregation: orNull(EnabledDisabled),
+  programClusterRoutes: orNull(EnabledDisabled),
+  ipv4NormalRoutePriority: orNull(RoutePriority),
+  ipv6NormalRoutePriority: orNull(RoutePriority),
 });
 type BGPConfigurationFields = z.infer<typeof BGPConfigurationFields>;
 

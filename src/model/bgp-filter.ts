@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AsNumber, CommunityValue, ObjectMeta, RoutePriority, intIn, isIp, isMaskedNet, oneOf, optional, zoneIdMessage } from './common.js';
+import { AsNumber, CommunityValue, ObjectMeta, RoutePriority, intIn, isIp, isMaskedNet, oneOf, orNull, zoneIdMessage } from './common.js';
 
 /** What a filter rule does with a matching route. */
 export const FilterAction = oneOf(['Accept', 'Reject']);
@@ -20,9 +20,9 @@ export type FilterOperation =
 
 const Operation = z
   .object({
-    addCommunity: optional(z.object({ value: CommunityValue })),
-    prependASPath: optional(z.object({ prefix: z.array(AsNumber).min(1, 'needs 1..10 AS numbers').max(10, 'needs 1..10 AS numbers') })),
-    setPriority: optional(z.object({ value: RoutePriority })),
+    addCommunity: orNull(z.object({ value: CommunityValue })),
+    prependASPath: orNull(z.object({ prefix: z.array(AsNumber).min(1, 'needs 1..10 AS numbers').max(10, 'needs 1..10 AS numbers') })),
+    setPriority: orNull(z.object({ value: RoutePriority })),
   })
   .transform((o, ctx): FilterOperation => {
     const set = [o.addCommunity, o.prependASPath, o.setPriority].filter((x) => x !== null).length;
@@ -53,15 +53,15 @@ function ruleFields(family: 'ipv4' | 'ipv6') {
   return z.object({
     action: FilterAction,
     // Kept as written: Calico prints it verbatim into the filter (`5000::0/64` stays so).
-    cidr: optional(cidr),
-    matchOperator: optional(MatchOperator),
-    prefixLength: optional(z.object({ min: optional(intIn(0, maxLength)), max: optional(intIn(0, maxLength)) })),
-    source: optional(oneOf(['RemotePeers'])),
-    interface: optional(FilterInterface),
-    peerType: optional(oneOf(['eBGP', 'iBGP'])),
-    communities: optional(z.object({ values: z.array(CommunityValue).length(1, 'needs exactly one value') })),
+    cidr: orNull(cidr),
+    matchOperator: orNull(MatchOperator),
+    prefixLength: orNull(z.object({ min: orNull(intIn(0, maxLength)), max: orNull(intIn(0, maxLength)) })),
+    source: orNull(oneOf(['RemotePeers'])),
+    interface: orNull(FilterInterface),
+    peerType: orNull(oneOf(['eBGP', 'iBGP'])),
+    communities: orNull(z.object({ values: z.array(CommunityValue).length(1, 'needs exactly one value') })),
     asPathPrefix: z.array(AsNumber).nullish().transform((a) => a ?? []),
-    priority: optional(RoutePriority),
+    priority: orNull(RoutePriority),
     operations: z.array(Operation).max(10, 'at most 10 operations').nullish().transform((o) => o ?? []),
   });
 }

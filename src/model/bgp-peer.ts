@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
-import { AsNumber, IpAddress, ObjectMeta, ResourceName, intIn, isIp, oneOf, optional } from './common.js';
+import { AsNumber, IpAddress, ObjectMeta, ResourceName, intIn, isIp, oneOf, orNull } from './common.js';
 import { Duration } from './duration.js';
 
 /** A reference to one key of a Secret in bird-confd's namespace. */
@@ -25,18 +25,18 @@ const BGPPeerFields = z.object({
   asNumber: AsNumber.nullish(),
   keepOriginalNextHop: z.boolean().nullish(),
   password: z.object({ secretKeyRef: SecretKeyRef.nullish() }).nullish(),
-  sourceAddress: optional(SourceAddress),
+  sourceAddress: orNull(SourceAddress),
   // Whole seconds as decimal text, rounded as Calico does: `graceful restart time <n>;`.
-  maxRestartTime: optional(Duration),
-  keepaliveTime: optional(Duration),
-  numAllowedLocalASNumbers: optional(intIn(-2147483648, 2147483647)),
-  ttlSecurity: optional(intIn(0, 255)),
-  reachableBy: optional(IpAddress),
-  nextHopMode: optional(NextHopMode),
-  reversePeering: optional(ReversePeering),
-  localASNumber: optional(AsNumber),
+  maxRestartTime: orNull(Duration),
+  keepaliveTime: orNull(Duration),
+  numAllowedLocalASNumbers: orNull(intIn(-2147483648, 2147483647)),
+  ttlSecurity: orNull(intIn(0, 255)),
+  reachableBy: orNull(IpAddress),
+  nextHopMode: orNull(NextHopMode),
+  reversePeering: orNull(ReversePeering),
+  localASNumber: orNull(AsNumber),
   filters: z.array(ResourceName).nullish().transform((f) => f ?? []),
-  localWorkloadSelector: optional(z.string().max(4096, 'at most 4096 characters')),
+  localWorkloadSelector: orNull(z.string().max(4096, 'at most 4096 characters')),
 });
 type BGPPeerFields = z.infer<typeof BGPPeerFields>;
 
@@ -60,8 +60,9 @@ function reachableByRule(reachableBy: string | null, peerIP: string | null | und
   if (!reachableBy) return null;
   if (!peerIP) return { field: 'reachableBy', message: 'requires spec.peerIP' };
   const peer = peerIpFamily(peerIP);
-  // A peerIP that does not parse is reported where peers are derived; here only the family.
-  if (peer && peer !== ipFamily(reachableBy)) return { field: 'reachableBy', message: `must be an ${peer === 'ipv4' ? 'IPv4' : 'IPv6'} address, as spec.peerIP` };
+  // A peerIP that does not parse is reported where peers are derived, a bad reachableBy by its
+  // own check (zod runs this rule on the other fields' problems too); here only the family.
+  if (peer && isIp(reachableBy) && peer !== ipFamily(reachableBy)) return { field: 'reachableBy', message: `must be an ${peer === 'ipv4' ? 'IPv4' : 'IPv6'} address, as spec.peerIP` };
   return null;
 }
 
@@ -73,9 +74,9 @@ function ipFamily(ip: string): 'ipv4' | 'ipv6' {
 
 /**
  * The family of the host in a `peerIP` (`IP`, `IPv4:port`, `[IPv6]:port`), or null when the
- * host is not an IP address.
+ * host is not an IP address. (render/ splits peerIP fully; the model cannot use its parser.)
  */
-export function peerIpFamily(peerIP: string): 'ipv4' | 'ipv6' | null {
+function peerIpFamily(peerIP: string): 'ipv4' | 'ipv6' | null {
   const bracket = /^\[([^\]]*)\](?::\d*)?$/.exec(peerIP);
   const colons = peerIP.split(':').length - 1;
   const host = bracket ? bracket[1]! : colons === 1 ? peerIP.slice(0, peerIP.indexOf(':')) : peerIP;

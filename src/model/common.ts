@@ -8,6 +8,9 @@ export const StringMap = z
   .transform((m) => m ?? {});
 export type StringMap = z.infer<typeof StringMap>;
 
+/** The characters of a resource name bird-confd accepts (Kubernetes' plus `_` and upper case, as Calico tolerates). */
+const namePattern = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
 /** The metadata fields bird-confd reads. */
 export const ObjectMeta = z.object({
   // Names reach comments and file content: keep them to what Kubernetes allows (plus `_` and
@@ -16,7 +19,7 @@ export const ObjectMeta = z.object({
     .string()
     .min(1, 'metadata.name is required')
     .max(253, 'metadata.name is longer than 253 characters')
-    .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'metadata.name must be letters, digits, "-", "_" and ".", starting and ending with a letter or digit'),
+    .regex(namePattern, 'metadata.name must be letters, digits, "-", "_" and ".", starting and ending with a letter or digit'),
   namespace: z.string().nullish(),
   labels: StringMap,
   annotations: StringMap,
@@ -89,7 +92,7 @@ export const MaskedNet = addressText((s) => isMaskedNet(s), 'not a network witho
 export const ResourceName = z
   .string()
   .max(253, 'a name is at most 253 characters')
-  .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'not a resource name (letters, digits, "-", "_" and ".", starting and ending with a letter or digit)');
+  .regex(namePattern, 'not a resource name (letters, digits, "-", "_" and ".", starting and ending with a letter or digit)');
 
 /** One of a few words, with a message that lists them. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
@@ -97,7 +100,7 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 }
 
 /** An optional field read as its value or null (absent and null are the same). */
-export function optional<T extends z.ZodType>(schema: T) {
+export function orNull<T extends z.ZodType>(schema: T) {
   return schema.nullish().transform((v): z.output<T> | null => v ?? null);
 }
 

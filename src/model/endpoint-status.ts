@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ResourceName } from './common.js';
 import { formatFieldPath, type Diagnostic } from './diagnostics.js';
 import { WorkloadEndpointStatus, localWorkloadPeer } from './workload-endpoint-status.js';
 
@@ -15,7 +16,7 @@ export interface EndpointStatusResult {
  * short hash of the real name, so that two files never share a name.
  */
 export function endpointStatusName(fileName: string): string {
-  if (/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,200}[A-Za-z0-9])?$/.test(fileName)) return fileName;
+  if (ResourceName.safeParse(fileName).success) return fileName;
   const safe = fileName.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '').slice(0, 200);
   const hash = createHash('sha256').update(fileName).digest('hex').slice(0, 10);
   return safe ? `${safe}-${hash}` : `status-${hash}`;

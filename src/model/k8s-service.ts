@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IpAddress, ObjectMeta, isIp, optional, zoneIdMessage } from './common.js';
+import { IpAddress, ObjectMeta, isIp, orNull, zoneIdMessage } from './common.js';
 
 const ClusterIp = z.string().superRefine((s, ctx) => {
   if (s !== '' && s !== 'None' && !isIp(s)) ctx.addIssue({ code: 'custom', message: s.includes('%') ? zoneIdMessage(s) : 'not an IP address (or "None")' });
@@ -16,7 +16,7 @@ const ServiceFields = z.object({
   ipFamilies: z.array(IpFamily).nullish(),
   externalTrafficPolicy: z.string().nullish(),
   externalIPs: z.array(IpAddress).nullish(),
-  loadBalancerIP: optional(z.union([z.literal(''), IpAddress])),
+  loadBalancerIP: orNull(z.union([z.literal(''), IpAddress])),
 });
 type ServiceFields = z.infer<typeof ServiceFields>;
 
@@ -30,11 +30,11 @@ function withApiDefaults(s: ServiceFields) {
   const ips = clusterIPs.filter((ip) => ip !== '' && ip !== 'None');
   const ipFamilies = s.ipFamilies?.length ? s.ipFamilies : ips.map((ip): IpFamily => (ip.includes(':') ? 'IPv6' : 'IPv4'));
   const external = s.type === 'NodePort' || s.type === 'LoadBalancer';
-  const externalTrafficPolicy = s.externalTrafficPolicy ?? (external ? 'Cluster' : s.externalTrafficPolicy);
+  const externalTrafficPolicy = s.externalTrafficPolicy ?? (external ? 'Cluster' : null);
   return { ...s, clusterIPs, ipFamilies, externalTrafficPolicy };
 }
 
-const Ingress = z.object({ ip: optional(z.union([z.literal(''), IpAddress])) });
+const Ingress = z.object({ ip: orNull(z.union([z.literal(''), IpAddress])) });
 
 /** Kubernetes Service: the fields service advertisement reads (v3.17: clusterIP; v3.32: clusterIPs, LoadBalancer IPs). */
 export const Service = z.object({

@@ -6,7 +6,7 @@ import { BGPConfiguration } from './bgp-configuration.js';
 import { BGPFilter } from './bgp-filter.js';
 import { BGPPeer } from './bgp-peer.js';
 import { BlockAffinity } from './block-affinity.js';
-import type { Diagnostic } from './diagnostics.js';
+import { formatFieldPath, type Diagnostic } from './diagnostics.js';
 import { FelixConfiguration } from './felix-configuration.js';
 import { IPPool } from './ip-pool.js';
 import { EndpointSlice } from './k8s-endpoint-slice.js';
@@ -161,13 +161,9 @@ function zodDiagnostics(error: z.ZodError, file: string | undefined, object: str
     severity: 'error' as const,
     file,
     object,
-    field: fieldPath(issue.path),
+    field: formatFieldPath(issue.path),
     message: issue.code === 'invalid_type' && /received undefined/.test(issue.message) ? 'required field is missing' : issue.message,
   }));
-}
-
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
 }
 
 /** Reads files and folders (every `*.yaml`, `*.yml`, `*.json` in a folder, sorted, not recursive into dot folders). */
