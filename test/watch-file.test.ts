@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { cliPath, skipWithoutCalicoBird } from './helpers/calico-bird.js';
 import { y } from './helpers/snap.js';
 import { expectedFiles, filesIn, sameFiles, startWatch, until, type WatchProcess } from './helpers/watch.js';
 
@@ -15,10 +16,13 @@ after(async () => {
 });
 
 describe('watch --datastore file', () => {
-  test('--oneshot on the shipped example writes what render gives', async () => {
+  test('--oneshot on the shipped example passes the default check and writes what render gives', { skip: skipWithoutCalicoBird() }, async () => {
     const out = join(work, 'oneshot');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '--datastore', 'file', '-f', 'fixtures/example', '--node', 'node-a', '--out', out, '--oneshot', '--no-reload', '--no-check'], { encoding: 'utf8' });
+    // The default check, `bird -p -c {file}`, finds Calico's BIRD first on PATH, as on calico-node;
+    // the example's IP-in-IP pool puts krt_tunnel in the checked files.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '--datastore', 'file', '-f', 'fixtures/example', '--node', 'node-a', '--out', out, '--oneshot', '--no-reload'], { encoding: 'utf8', env: { PATH: cliPath() } });
     assert.equal(r.status, 0, r.stderr);
+    assert.match(filesIn(out).get('bird_ipam.cfg') ?? '', /krt_tunnel = "tunl0";/);
     assert.ok(sameFiles(filesIn(out), await expectedFiles(['fixtures/example'], 'node-a')));
   });
 
@@ -29,6 +33,7 @@ describe('watch --datastore file', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'config.yaml'), y.config('{serviceClusterIPs: [{cidr: 10.96.0.0/16}]}'));
     writeFileSync(join(dir, 'nodes.yaml'), y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.2/24}'));
+    // --no-check: this is about the folder datastore; the default check runs in the --oneshot test above.
     const w = startWatch(['--datastore', 'file', '-f', dir, '--node', 'a', '--out', out, '--debounce', '50', '--no-check', '--reload-cmd', `echo bird >> ${reloads}`, '--reload-cmd6', `echo bird6 >> ${reloads}`]);
     running.push(w);
     const converged = (what: string) => until(what, async () => sameFiles(filesIn(out), await expectedFiles([dir], 'a')));
