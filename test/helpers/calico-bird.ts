@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { repoRoot, skipUnlessCi } from './shared.js';
+import { repoRoot, sharedMissing, skipUnlessCi } from './shared.js';
 
 /**
  * Calico's BIRD (the BIRD 1.6.8 fork that calico-node runs, with the `krt_tunnel` attribute),
@@ -34,7 +34,8 @@ function executable(path: string): boolean {
 export function calicoBirdMissing(): string | null {
   const absent = names.filter((n) => !executable(join(calicoBirdDir, n)));
   if (absent.length === 0) return null;
-  return `Calico's BIRD not found at ${shown} (no ${absent.join(', ')}): run ../shared/calico-bird/build.sh ${shown}`;
+  const source = sharedMissing('calico-bird', 'build.sh');
+  return `Calico's BIRD not found at ${shown} (no ${absent.join(', ')}): run ../shared/calico-bird/build.sh ${shown}${source ? `; but ${source}` : ''}`;
 }
 
 /** The `skip` option of a test that needs Calico's BIRD: the reason outside CI, false under CI (the test then fails). */
