@@ -4,8 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { skipWithoutCalicoBird } from './helpers/calico-bird.js';
 
-test('the benchmark runs at the smallest size (smoke run, not a performance gate)', () => {
+test('the benchmark runs at the smallest size (smoke run, not a performance gate)', { skip: skipWithoutCalicoBird() }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'bird-confd-bench-smoke-'));
   try {
     const out = join(dir, 'results.json');

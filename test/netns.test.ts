@@ -1,7 +1,8 @@
 /**
- * Real BGP in network namespaces: cluster nodes run Debian's BIRD on configs that
- * `bird-confd render` (or `watch --oneshot`) wrote from the manifests below, and top-of-rack
- * routers run BIRD with small hand-written configs. Every proof reads what BIRD and the kernels
+ * Real BGP in network namespaces: cluster nodes run Calico's BIRD (as calico-node does) on the
+ * configs that `bird-confd render` (or `watch --oneshot`) wrote from the manifests below, and
+ * top-of-rack routers run Debian's stock BIRD with small hand-written configs, so each session
+ * has a second implementation on its other side. Every proof reads what BIRD and the kernels
  * actually do: session states, kernel routes, next hops, packet counters.
  *
  * Segment 10.78.0.0/24 (a bridge): tor1 .1, tor2 .2, node1 .11, node2 .12, node3 .13.
@@ -9,12 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { stripKrtTunnel } from './helpers/bird.js';
 import { eventually, sleep } from './helpers/bird-lab.js';
+import { cliPath } from './helpers/calico-bird.js';
 import { NetLab, netLabAvailable, sweepStaleNamespaces } from './helpers/netlab.js';
 import { runCli } from './helpers/run-cli.js';
 
@@ -44,7 +45,11 @@ function nodeDoc(node: string, extra: { labels?: string; rr?: string; v6?: boole
   return `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: ${node}, labels: {${extra.labels ?? ''}}}\nspec: {bgp: {ipv4Address: ${nodeIp(node)}/24${v6}${rr}}}\n---\n`;
 }
 
-/** Nodes, one IP pool without encapsulation, and one confirmed block per node. */
+/**
+ * Nodes, IP pools without encapsulation (this kernel has no IP-in-IP module, so no route may go
+ * through tunl0; Calico's BIRD still runs its kernel filter, which sets `krt_tunnel = ""`), and one
+ * confirmed block per node.
+ */
 function clusterDocs(nodes: readonly string[], labels: (node: string) => { labels?: string; rr?: string; v6?: boolean } = () => ({})): string {
   let text = calico('IPPool', 'lab-pool', '{cidr: 10.244.0.0/16, ipipMode: Never, vxlanMode: Never}');
   text += calico('IPPool', 'lab-pool-v6', '{cidr: "fd00:244::/48"}');
@@ -68,8 +73,6 @@ async function renderNodes(lab: NetLab, stage: string, manifests: string, nodes:
       const out = lab.folder(`${stage}-${node}`);
       const r = await runCli(['render', '--node', node, '-f', input, '--out', out, ...flags]);
       assert.equal(r.code, 0, `render ${node}: ${r.stderr}`);
-      // Stock BIRD lacks Calico's krt_tunnel attribute (see the brief); nothing else is touched.
-      for (const f of readdirSync(out).filter((f) => f.endsWith('.cfg'))) writeFileSync(join(out, f), stripKrtTunnel(readFileSync(join(out, f), 'utf8')));
       dirs.set(node, out);
     }),
   );
@@ -77,7 +80,7 @@ async function renderNodes(lab: NetLab, stage: string, manifests: string, nodes:
 }
 
 async function startNodes(lab: NetLab, dirs: ReadonlyMap<string, string>): Promise<void> {
-  for (const [node, dir] of dirs) await lab.startBird(node, join(dir, 'bird.cfg'), dir);
+  for (const [node, dir] of dirs) await lab.startBird(node, join(dir, 'bird.cfg'), dir, { make: 'calico' });
 }
 
 interface TorNeighbor {
@@ -105,7 +108,7 @@ function torConfig(lab: NetLab, name: string, routerId: string, neighbors: reado
 
 async function startTor(lab: NetLab, name: string, routerId: string, neighbors: readonly TorNeighbor[], statics: readonly string[] = []): Promise<void> {
   const config = torConfig(lab, name, routerId, neighbors, statics);
-  await lab.startBird(name, config, lab.folder(name));
+  await lab.startBird(name, config, lab.folder(name), { make: 'debian' });
 }
 
 /** The protocols (names in brackets) that gave `router` a route for exactly `prefix`, from `birdc show route`. */
@@ -156,7 +159,7 @@ describe('real BGP in network namespaces', { skip: unavailable ?? false, concurr
     for (const n of NODES) lab.joinSegment(n, `${nodeIp(n)}/24`, `${nodeIp6(n)}/64`);
     const dirs = await renderNodes(lab, 'mesh', calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}}`) + clusterDocs(NODES, () => ({ v6: true })), NODES);
     await startNodes(lab, dirs);
-    for (const [n, dir] of dirs) await lab.startBird(n, join(dir, 'bird6.cfg'), dir, { binary: 'bird6' });
+    for (const [n, dir] of dirs) await lab.startBird(n, join(dir, 'bird6.cfg'), dir, { make: 'calico', family: 6 });
     for (const n of NODES) {
       const others = NODES.filter((m) => m !== n);
       await lab.established(n, others.map((m) => proto('Mesh', nodeIp(m))));
@@ -189,6 +192,9 @@ describe('real BGP in network namespaces', { skip: unavailable ?? false, concurr
     await startNodes(lab, dirs);
     await lab.established('node1', [proto('Global', ip(1))]);
     await lab.established('tor1', ['n1']);
+    // Two implementations face each other: Calico's BIRD on the node, Debian's on the ToR.
+    assert.match(lab.birdc('node1', 'show status'), /^BIRD v[\d.]+\+birdv1\.6\.8$/m);
+    assert.match(lab.birdc('tor1', 'show status'), /^BIRD 1\.6\.8$/m);
     // Several connect retries (2 s on the ToR, 5 s on the node) without the session coming up.
     const until = Date.now() + 12_000;
     while (Date.now() < until) {
@@ -296,14 +302,18 @@ describe('real BGP in network namespaces', { skip: unavailable ?? false, concurr
     const manifests = (mode: string) =>
       calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}, serviceClusterIPs: [{cidr: 10.96.0.0/16}]}`) +
       calico('FelixConfiguration', 'default', `{serviceLoopPrevention: ${mode}}`) +
+      calico('IPPool', 'lab-pool', '{cidr: 10.244.0.0/16, ipipMode: Never, vxlanMode: Never}') +
       NODES.map((n) => nodeDoc(n)).join('') +
       calico('BGPPeer', 'tor1', `{peerIP: ${ip(1)}, asNumber: ${TOR_AS}}`);
 
-    /** Runs the daemon once inside each node's namespace, as the sidecar would: it writes the files and keeps the policy rule. */
+    /**
+     * Runs the daemon once inside each node's namespace, as the sidecar would: it checks the files
+     * with `bird -p` (Calico's, first on PATH as on calico-node), writes them and keeps the policy rule.
+     */
     const oneshot = (mode: string) => {
       writeFileSync(join(input, 'cluster.yaml'), manifests(mode));
       for (const n of NODES) {
-        const r = lab!.try(n, process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '--oneshot', '--datastore', 'file', '-f', input, '--node', n, '--out', lab!.folder(`loop-${n}`), '--no-reload']);
+        const r = lab!.try(n, process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '--oneshot', '--datastore', 'file', '-f', input, '--node', n, '--out', lab!.folder(`loop-${n}`), '--no-reload'], { PATH: cliPath() });
         assert.equal(r.status, 0, `watch --oneshot in ${n}: ${r.stderr}`);
       }
     };
@@ -343,7 +353,7 @@ describe('real BGP in network namespaces', { skip: unavailable ?? false, concurr
       lab.spawn('node2', process.execPath, ['-e', `require('net').createServer((s)=>{s.on('error',()=>{});s.end('hello\\n');}).listen(8080,'${nodeIp('node2')}')`]);
       oneshot('Drop');
       await startTor(lab, 'tor1', ip(1), NODES.map((n) => ({ name: `n${n.slice(-1)}`, address: nodeIp(n) })));
-      for (const n of NODES) await lab.startBird(n, join(lab.folder(`loop-${n}`), 'bird.cfg'), lab.folder(`loop-${n}`));
+      for (const n of NODES) await lab.startBird(n, join(lab.folder(`loop-${n}`), 'bird.cfg'), lab.folder(`loop-${n}`), { make: 'calico' });
       await lab.established('tor1', ['n1', 'n2', 'n3']);
       await lab.routeWhere('tor1', '10.96.0.0/16', (r) => r.length > 0, 'learned from the nodes');
       await eventually('node2 serves on 8080', async () => (lab.try('node1', process.execPath, ['-e', `require('net').connect(8080,'${nodeIp('node2')}').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`]).status === 0 ? true : undefined));

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BirdLab, labAvailable, protocolsOf } from './helpers/bird-lab.js';
+import { cliPath } from './helpers/calico-bird.js';
 import { y } from './helpers/snap.js';
 import { filesIn, startWatch, until, type WatchProcess } from './helpers/watch.js';
 
@@ -19,9 +20,12 @@ describe('watch reloads a real BIRD', { skip: skip ?? false }, () => {
   before(async () => {
     lab.setUp();
     mkdirSync(dir);
-    writeFileSync(join(dir, 'cluster.yaml'), y.node('a', `{ipv4Address: ${addrA}/24}`) + y.node('b', `{ipv4Address: ${addrB}/24}`));
-    const first = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '-f', dir, '--node', 'a', '--out', out, '--oneshot', '--no-reload'], { encoding: 'utf8' });
+    // An IP-in-IP pool, so the check and BIRD read Calico's krt_tunnel filter. No blocks, and b runs
+    // no BIRD: no route through tunl0 (which this kernel cannot make) is ever installed.
+    writeFileSync(join(dir, 'cluster.yaml'), y.node('a', `{ipv4Address: ${addrA}/24}`) + y.node('b', `{ipv4Address: ${addrB}/24}`) + y.pool('ipip', '{cidr: 10.244.0.0/16, ipipMode: CrossSubnet}'));
+    const first = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '-f', dir, '--node', 'a', '--out', out, '--oneshot', '--no-reload'], { encoding: 'utf8', env: { PATH: cliPath() } });
     assert.equal(first.status, 0, first.stderr);
+    assert.match(readFileSync(join(out, 'bird_ipam.cfg'), 'utf8'), /krt_tunnel = "tunl0";/);
     socket = (await lab.start(0, join(out, 'bird.cfg'), 'a')).socket;
   });
   after(async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BirdControl } from '../src/watch/bird-control.js';
 import { BirdLab, labAvailable, protocolsOf } from './helpers/bird-lab.js';
+import { cliPath } from './helpers/calico-bird.js';
 import { y } from './helpers/snap.js';
 import { startWatch, until, type WatchProcess } from './helpers/watch.js';
 
@@ -21,7 +22,7 @@ describe('the daemon finds drift and repairs it', { skip: skip ?? false }, () =>
     lab.setUp();
     mkdirSync(dir);
     writeFileSync(join(dir, 'cluster.yaml'), y.node('a', `{ipv4Address: ${addrA}/24}`) + y.node('b', `{ipv4Address: ${addrB}/24}`) + y.peer('tor', '{peerIP: 192.0.2.1, asNumber: 65001}'));
-    const first = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '-f', dir, '--node', 'a', '--out', out, '--oneshot', '--no-reload'], { encoding: 'utf8' });
+    const first = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '-f', dir, '--node', 'a', '--out', out, '--oneshot', '--no-reload'], { encoding: 'utf8', env: { PATH: cliPath() } });
     assert.equal(first.status, 0, first.stderr);
     socket = (await lab.start(0, join(out, 'bird.cfg'), 'a')).socket;
   });

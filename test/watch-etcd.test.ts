@@ -52,6 +52,7 @@ describe('watch --datastore etcdv3 against a real etcd', () => {
     await client.put('/calico/ipam/v2/host/a/ipv4/block/10.244.1.0-26').value('{"state":"confirmed"}');
     await client.put('/calico/ipam/v2/host/b/ipv4/block/10.244.2.0-26').value('{}');
     const out = join(work, 'out');
+    // --no-check: this is about the etcd datastore, and runs also where Calico's BIRD is not built.
     w = startWatch(['--datastore', 'etcdv3', '--node', 'a', '--out', out, '--debounce', '0', '--no-reload', '--no-check'], { ETCD_ENDPOINTS: etcd.endpoint });
     const converged = async (what: string) => {
       const want = await expectedFromEtcd();

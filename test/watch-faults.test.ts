@@ -25,6 +25,7 @@ describe('faults', () => {
     const reloads = join(work, 'storm-reloads.log');
     mkdirSync(dir);
     writeFileSync(join(dir, 'nodes.yaml'), nodes(0));
+    // --no-check: this counts reloads per debounce window; the check is proved in watch-bird.test.ts.
     const w = startWatch(['-f', dir, '--node', 'a', '--out', out, '--debounce', '500', '--no-check', '--reload-cmd', `echo r >> ${reloads}`, '--reload-cmd6', 'true']);
     running.push(w);
     await until('first apply', () => existsSync(reloads));
@@ -53,6 +54,7 @@ describe('faults', () => {
     const times = join(work, 'reload-times');
     // Fails twice, then succeeds; records when each attempt ran.
     const script = `n=$(cat ${count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${count}; date +%s%N >> ${times}; [ $n -ge 3 ]`;
+    // --no-check: this is about reload retries; the check is proved in watch-bird.test.ts.
     const w = startWatch(['-f', dir, '--node', 'a', '--out', join(work, 'reload-out'), '--debounce', '0', '--no-check', '--reload-cmd', `sh -c '${script}'`, '--reload-cmd6', 'true']);
     running.push(w);
     // The script writes the count before the time: wait for both of the third attempt.
@@ -74,6 +76,7 @@ describe('faults', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'nodes.yaml'), nodes(0));
     const out = join(mnt, 'out');
+    // --no-check: this is about writing to a full disk; the check is proved in watch-bird.test.ts.
     const w = startWatch(['-f', dir, '--node', 'a', '--out', out, '--debounce', '20', '--no-check', '--no-reload']);
     running.push(w);
     await until('first apply', async () => sameFiles(filesIn(out), await expectedFiles([dir], 'a')));

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { haveBird } from './helpers/bird.js';
+import { cliPath, skipWithoutCalicoBird } from './helpers/calico-bird.js';
 import { y } from './helpers/snap.js';
 import { expectedFiles, filesIn, sameFiles, startWatch, until, type WatchProcess } from './helpers/watch.js';
 
@@ -16,10 +16,13 @@ after(async () => {
 });
 
 describe('watch --datastore file', () => {
-  test('--oneshot on the shipped example writes what render gives', async () => {
+  test('--oneshot on the shipped example passes the default check and writes what render gives', { skip: skipWithoutCalicoBird() }, async () => {
     const out = join(work, 'oneshot');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '--datastore', 'file', '-f', 'fixtures/example', '--node', 'node-a', '--out', out, '--oneshot', '--no-reload', '--no-check'], { encoding: 'utf8' });
+    // The default check, `bird -p -c {file}`, finds Calico's BIRD first on PATH, as on calico-node;
+    // the example's IP-in-IP pool puts krt_tunnel in the checked files.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '--datastore', 'file', '-f', 'fixtures/example', '--node', 'node-a', '--out', out, '--oneshot', '--no-reload'], { encoding: 'utf8', env: { PATH: cliPath() } });
     assert.equal(r.status, 0, r.stderr);
+    assert.match(filesIn(out).get('bird_ipam.cfg') ?? '', /krt_tunnel = "tunl0";/);
     assert.ok(sameFiles(filesIn(out), await expectedFiles(['fixtures/example'], 'node-a')));
   });
 
@@ -30,6 +33,7 @@ describe('watch --datastore file', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'config.yaml'), y.config('{serviceClusterIPs: [{cidr: 10.96.0.0/16}]}'));
     writeFileSync(join(dir, 'nodes.yaml'), y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.2/24}'));
+    // --no-check: this is about the folder datastore; the default check runs in the --oneshot test above.
     const w = startWatch(['--datastore', 'file', '-f', dir, '--node', 'a', '--out', out, '--debounce', '50', '--no-check', '--reload-cmd', `echo bird >> ${reloads}`, '--reload-cmd6', `echo bird6 >> ${reloads}`]);
     running.push(w);
     const converged = (what: string) => until(what, async () => sameFiles(filesIn(out), await expectedFiles([dir], 'a')));
@@ -84,15 +88,13 @@ describe('watch --datastore file', () => {
 
   // Issue 13: a Node address with a zone id used to reach bird6.cfg as `Mesh_fe80__2%eth0`, which
   // bird6 rejects, so the check failed on every later change and nothing was applied any more.
-  const noBird = haveBird ? false : 'BIRD is not installed (Debian package bird, for bird6 -p)';
-  if (noBird && process.env.CI === 'true') test('bird6 is installed under CI', () => assert.fail(noBird));
-  test('a Node address with a zone id is refused with object and field and blocks no later change', { skip: noBird }, async () => {
+  test('a Node address with a zone id is refused with object and field and blocks no later change', { skip: skipWithoutCalicoBird() }, async () => {
     const dir = join(work, 'zone');
     const out = join(work, 'zone-out');
     mkdirSync(dir);
     const nodes = y.node('a', '{ipv4Address: 10.0.0.1/24, ipv6Address: "fd00::1/64"}') + y.node('b', '{ipv4Address: 10.0.0.2/24, ipv6Address: "fd00::2/64"}');
     writeFileSync(join(dir, 'nodes.yaml'), nodes);
-    // The IPv6 files are checked by real bird6; the IPv4 check is not what this test is about.
+    // The IPv6 files are checked by Calico's bird6 (first on PATH); the IPv4 check is not what this test is about.
     const w = startWatch(['--datastore', 'file', '-f', dir, '--node', 'a', '--out', out, '--debounce', '50', '--no-reload', '--check-cmd', 'true', '--check-cmd6', 'bird6 -p -c {file}']);
     running.push(w);
     await until('first render', async () => sameFiles(filesIn(out), await expectedFiles([dir], 'a')));

@@ -57,6 +57,7 @@ describe('watch --datastore kubernetes against an in-process API server', () => 
     const kubeconfig = join(work, 'kubeconfig');
     api.writeKubeconfig(kubeconfig);
     const out = join(work, 'out');
+    // --no-check: this is about the Kubernetes datastore, and runs also where Calico's BIRD is not built.
     w = startWatch(['--datastore', 'kubernetes', '--node', 'a', '--out', out, '--debounce', '0', '--no-reload', '--no-check'], { KUBECONFIG: kubeconfig, NAMESPACE: 'kube-system' });
     const converged = (what: string) => until(what, () => sameFiles(filesIn(out), expected()), 20_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${w!.output().split('\n').slice(-10).join('\n')}`);

@@ -33,6 +33,7 @@ describe('metrics and health while watching a real etcd', () => {
     const base = `http://127.0.0.1:${port}`;
     const reloads = join(work, 'reloads.log');
     const out = join(work, 'out');
+    // --no-check: this is about probes and metrics, and runs also where Calico's BIRD is not built.
     w = startWatch(['--datastore', 'etcdv3', '--node', 'a', '--out', out, '--reload-cmd', `echo r >> ${reloads}`, '--reload-cmd6', `echo r6 >> ${reloads}`, '--no-check', '--metrics-address', `127.0.0.1:${port}`, '--degraded-after', '3'], { ETCD_ENDPOINTS: etcd.endpoint });
     await until('ready', async () => (await get(`${base}/readyz`).catch(() => ({ status: 0 }))).status === 200, 20_000);
     assert.equal((await get(`${base}/livez`)).status, 200);

@@ -20,6 +20,7 @@ describe('watch with custom templates', () => {
     mkdirSync(dir);
     // Mesh off and no peers: the broken peer partial is never used, so the first render succeeds.
     writeFileSync(join(dir, 'cluster.yaml'), y.config('{nodeToNodeMeshEnabled: false}') + y.node('a', '{ipv4Address: 10.0.0.1/24}'));
+    // --no-check: a template that fails to render never reaches the check.
     w = startWatch(['-f', dir, '--node', 'a', '--out', out, '--debounce', '20', '--no-reload', '--no-check', '--templates', join('fixtures', 'custom-templates', 'peer-typo')]);
     await until('first apply', () => filesIn(out).size === 6);
     const good = filesIn(out);

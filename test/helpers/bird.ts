@@ -1,65 +1,48 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { calicoBird, skipWithoutCalicoBird } from './calico-bird.js';
 
-const birdDirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-/** The path of a BIRD binary, looked up on PATH and in the usual sbin folders. */
-export function birdBinary(name: 'bird' | 'bird6' | 'birdc' | 'birdc6'): string | null {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), ...birdDirs]) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return null;
-}
-
-/** Whether Debian's BIRD is installed (CI installs it; tests fail loudly without it). */
-export const haveBird = birdBinary('bird') !== null && birdBinary('bird6') !== null;
-
-const birdFiles = ['bird.cfg', 'bird6.cfg', 'bird_aggr.cfg', 'bird6_aggr.cfg', 'bird_ipam.cfg', 'bird6_ipam.cfg', 'bird_passwords.cfg', 'bird6_passwords.cfg', 'bird_loop.cfg', 'bird6_loop.cfg'];
-
-/**
- * Stock BIRD lacks Calico's `krt_tunnel` attribute. Each assignment becomes a `print` of the
- * same string: a statement BIRD accepts wherever one may stand (deleting it would break
- * `if ... then ... else`).
- */
-export function stripKrtTunnel(text: string): string {
-  return text.replace(/krt_tunnel\s*=\s*("[^"\n]*")\s*;/g, 'print $1;');
-}
-
+/** Runs a command; resolves with its exit status (1 when it could not run) and its output. */
 function run(bin: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile(bin, args, { cwd, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}`.trim() });
+      const status = (err as { code?: unknown } | null)?.code;
+      resolve({ code: err ? (typeof status === 'number' ? status : 1) : 0, output: `${stdout}${stderr}${err && !stderr ? err.message : ''}`.trim() });
     });
   });
 }
 
 /**
- * Parses a rendered config folder with real `bird -p` (bird.cfg) and `bird6 -p` (bird6.cfg), after
- * replacing krt_tunnel assignments, in a copy so that includes resolve to the copied files.
+ * Parses a rendered config folder as calico-node would: Calico's `bird -p -c bird.cfg` and
+ * `bird6 -p -c bird6.cfg`, run in the folder itself so that includes resolve to its own files.
+ * Throws when Calico's BIRD is not built.
  */
 export async function birdParseDir(dir: string): Promise<{ ok: boolean; output: string }> {
-  if (!haveBird) return { ok: false, output: 'BIRD is not installed: apt-get install -y bird (Debian package with bird and bird6)' };
-  const work = mkdtempSync(join(tmpdir(), 'bird-parse-'));
-  try {
-    for (const name of birdFiles) {
-      const from = join(dir, name);
-      if (!existsSync(from)) continue;
-      copyFileSync(from, join(work, name));
-      writeFileSync(join(work, name), stripKrtTunnel(readFileSync(from, 'utf8')));
-    }
-    const outputs: string[] = [];
-    let ok = true;
-    for (const [bin, file] of [['bird', 'bird.cfg'], ['bird6', 'bird6.cfg']] as const) {
-      if (!existsSync(join(work, file))) continue;
-      const r = await run(birdBinary(bin)!, ['-p', '-c', file], work);
-      if (r.code !== 0) ok = false;
-      if (r.output) outputs.push(`${bin} -p ${file}: ${r.output}`);
-    }
-    return { ok, output: outputs.join('\n') };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+  const bird = calicoBird();
+  const outputs: string[] = [];
+  let ok = true;
+  for (const [bin, file] of [[bird.bird, 'bird.cfg'], [bird.bird6, 'bird6.cfg']] as const) {
+    if (!existsSync(join(dir, file))) continue;
+    const r = await run(bin, ['-p', '-c', file], dir);
+    if (r.code !== 0) ok = false;
+    if (r.output) outputs.push(`${file}: ${r.output}`);
   }
+  return { ok, output: outputs.join('\n') };
+}
+
+/**
+ * Checks with Calico's BIRD that every folder parses, as a subtest of `t` named `what`; where
+ * Calico's BIRD is not built (outside CI) that subtest is skipped with the reason, and the rest
+ * of `t` still counts. `context` adds what to print for a folder that fails.
+ */
+export async function checkParses(t: TestContext, dirs: readonly string[], what: string, context: (dir: string) => string = () => ''): Promise<void> {
+  await t.test(what, { skip: skipWithoutCalicoBird() }, async () => {
+    for (const dir of dirs) {
+      const parsed = await birdParseDir(dir);
+      assert.ok(parsed.ok, `Calico's BIRD rejects ${dir}:\n${parsed.output}${context(dir)}`);
+    }
+  });
 }

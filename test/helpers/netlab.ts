@@ -3,17 +3,22 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProtocolStatus } from '../../src/inspect/bird-replies.js';
-import { eventually, protocolsOf, run, startBirdIn, stopProcess } from './bird-lab.js';
+import { debianBird, eventually, protocolsOf, run, startBirdIn, stopProcess } from './bird-lab.js';
+import { calicoBird, skipWithoutCalicoBird } from './calico-bird.js';
 
-/** Whether this machine can run the lab: root, `ip netns`, `bird`, `birdc` and `iptables`. */
+/**
+ * Why this machine cannot run the lab, or null: it needs root, `ip netns`, `iptables`, Debian's
+ * `bird` and `birdc` (the ToRs) and Calico's BIRD (the cluster nodes; missing, it is a reason to
+ * skip only outside CI, and under CI the lab fails on it).
+ */
 export function netLabAvailable(): string | null {
   if (process.getuid?.() !== 0) return 'needs root for network namespaces';
-  for (const [cmd, args] of [['ip', ['netns', 'list']], ['bird', ['--version']], ['birdc', ['--help']], ['iptables', ['--version']]] as const) {
+  for (const [cmd, args] of [['ip', ['netns', 'list']], [debianBird.bird, ['--version']], [debianBird.birdc, ['--help']], ['iptables', ['--version']]] as const) {
     const r = spawnSync(cmd, args, { encoding: 'utf8' });
     if (r.error) return `${cmd} is not usable: ${r.error.message}`;
-    if (cmd !== 'birdc' && r.status !== 0) return `${cmd} is not usable: ${r.stderr}`;
+    if (cmd !== debianBird.birdc && r.status !== 0) return `${cmd} is not usable: ${r.stderr}`;
   }
-  return null;
+  return skipWithoutCalicoBird() || null;
 }
 
 const PREFIX = 'bcn-';
@@ -68,11 +73,19 @@ export function sweepStaleNamespaces(): void {
   }
 }
 
+/**
+ * Which BIRD runs a router: Calico's (the cluster nodes, as calico-node runs it) or Debian's stock
+ * one (the ToRs: a second implementation on the other side of each session).
+ */
+export type BirdMake = 'calico' | 'debian';
+
 /** A BIRD daemon running in one of the lab's namespaces. */
 export interface LabRouter {
   readonly name: string;
   readonly ns: string;
   readonly socket: string;
+  /** The client for its control socket: Calico's birdcl or Debian's birdc. */
+  readonly client: string;
   readonly child: ChildProcess;
   stderr(): string;
 }
@@ -160,9 +173,9 @@ export class NetLab {
     return run('ip', ['netns', 'exec', this.ns(name), cmd, ...args]);
   }
 
-  /** Like `exec`, but returns the exit status and output instead of throwing. */
-  try(name: string, cmd: string, args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync('ip', ['netns', 'exec', this.ns(name), cmd, ...args], { encoding: 'utf8', timeout: 30_000 });
+  /** Like `exec`, but returns the exit status and output instead of throwing; `env` is added to the environment. */
+  try(name: string, cmd: string, args: readonly string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('ip', ['netns', 'exec', this.ns(name), cmd, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
     return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '' };
   }
 
@@ -174,19 +187,21 @@ export class NetLab {
   }
 
   /**
-   * Starts `bird -f -c config` (or `bird6`) in `name`'s namespace with its working folder set to
-   * the config's folder (for relative includes) and a private control socket; resolves once BIRD
-   * answers on it. The router is known as `key` (default: `name`, or `name6` for bird6); one
-   * already running under that key is stopped first.
+   * Starts `bird -f -c config` (`bird6` with `family: 6`) of `make` in `name`'s namespace with its
+   * working folder set to the config's folder (for relative includes) and a private control
+   * socket; resolves once BIRD answers on it. The router is known as `key` (default: `name`, or
+   * `name6` for bird6); one already running under that key is stopped first.
    */
-  async startBird(name: string, config: string, cwd: string, options: { binary?: 'bird' | 'bird6'; key?: string } = {}): Promise<LabRouter> {
-    const binary = options.binary ?? 'bird';
-    const key = options.key ?? (binary === 'bird6' ? `${name}6` : name);
+  async startBird(name: string, config: string, cwd: string, options: { make: BirdMake; family?: 4 | 6; key?: string }): Promise<LabRouter> {
+    const v6 = options.family === 6;
+    const key = options.key ?? (v6 ? `${name}6` : name);
+    const calico = options.make === 'calico' ? calicoBird() : null;
+    const binary = calico ? (v6 ? calico.bird6 : calico.bird) : v6 ? debianBird.bird6 : debianBird.bird;
     await this.stopBird(key);
     const ns = this.ns(name);
     const socket = join(this.dir, `${key}.ctl`);
     const started = startBirdIn(ns, config, socket, join(this.dir, `${key}.pid`), { binary, cwd });
-    const router: LabRouter = { name: key, ns, socket, child: started.child, stderr: started.stderr };
+    const router: LabRouter = { name: key, ns, socket, client: calico?.birdcl ?? debianBird.birdc, child: started.child, stderr: started.stderr };
     this.routers.set(key, router);
     await started.answering;
     return router;
@@ -209,9 +224,10 @@ export class NetLab {
     return r;
   }
 
-  /** Runs a `birdc` command against `name`'s BIRD and returns its output. */
+  /** Runs a command with the client of `name`'s BIRD (Calico's birdcl or Debian's birdc) and returns its output. */
   birdc(name: string, command: string): string {
-    return run('birdc', ['-s', this.router(name).socket, ...command.split(' ')]);
+    const r = this.router(name);
+    return run(r.client, ['-s', r.socket, ...command.split(' ')]);
   }
 
   /** The BGP protocols of `name`'s BIRD. */

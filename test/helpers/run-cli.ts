@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseManifestText, snapshotOf } from '../../src/model/load.js';
 import { renderNodeWithTemplates, type RenderSettings as RenderOptions } from '../../src/watch/template-files.js';
+import { cliPath } from './calico-bird.js';
 
 /** The result of one CLI run. */
 export interface CliRun {
@@ -11,10 +12,10 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the CLI from source (no build needed), asynchronously so the test's event loop keeps going. */
+/** Runs the CLI from source (no build needed), asynchronously so the test's event loop keeps going; Calico's BIRD is first on PATH. */
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { PATH: cliPath(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifestPaths, snapshotOf } from '../../src/model/load.js';
 import { renderNodeWithTemplates, type RenderSettings as RenderOptions } from '../../src/watch/template-files.js';
+import { cliPath } from './calico-bird.js';
 
 /** A `bird-confd watch` process started from source, with its output collected. */
 export interface WatchProcess {
@@ -13,9 +14,9 @@ export interface WatchProcess {
   stop(): Promise<{ code: number | null; ms: number }>;
 }
 
-/** Starts `bird-confd watch ARGS` (from source, no build needed). */
+/** Starts `bird-confd watch ARGS` (from source, no build needed) with Calico's BIRD first on PATH, as on calico-node. */
 export function startWatch(args: readonly string[], env: Record<string, string> = {}): WatchProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', ...args], { env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin`, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', ...args], { env: { PATH: cliPath(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
