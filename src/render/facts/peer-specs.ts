@@ -14,6 +14,7 @@ export interface PeerSpec {
   /** The remote side: Calico nodes by selector, or one address. */
   readonly remote:
     | { readonly kind: 'selector'; readonly selector: Selector }
+    // asNumber '' when not set: the peer must then be a Calico node, whose AS it takes.
     | { readonly kind: 'ip'; readonly ip: string; readonly port: number; readonly asNumber: string }
     // Workloads on the local node whose endpoint status names this BGPPeer (Calico v3.32).
     | { readonly kind: 'local-workload'; readonly asNumber: string };
@@ -65,8 +66,8 @@ function derivePeerSpecs(peer: BGPPeer, diagnostics: Diagnostic[]): PeerSpec[] {
   if (!spec.peerIP) return fail('spec', 'needs spec.peerIP, spec.peerSelector or spec.localWorkloadSelector');
   const split = splitPeerIp(spec.peerIP);
   if (typeof split === 'string') return fail('spec.peerIP', split);
-  if (!spec.asNumber || spec.asNumber === '0') return fail('spec.asNumber', 'required with spec.peerIP (1..4294967295)');
-  return [{ name: peer.metadata.name, resource: peer, local, remote: { kind: 'ip', ip: split.ip, port: split.port, asNumber: spec.asNumber } }];
+  const asNumber = spec.asNumber && spec.asNumber !== '0' ? spec.asNumber : '';
+  return [{ name: peer.metadata.name, resource: peer, local, remote: { kind: 'ip', ip: split.ip, port: split.port, asNumber } }];
 }
 
 /** A parsed selector, or the parse error's text. */

@@ -103,7 +103,13 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
     const key = peerKey(r.ip, r.port);
     if (!node.has(key) && !global.has(key)) node.set(key, r);
   };
-  const forward = (p: PeerSpec) => (p.remote.kind === 'local-workload' ? localWorkloadRecords(facts, snapshot, p, rules) : sidesOf(store, facts, p, rules).forward);
+  const forward = (p: PeerSpec) => {
+    const records = p.remote.kind === 'local-workload' ? localWorkloadRecords(facts, snapshot, p, rules) : sidesOf(store, facts, p, rules).forward;
+    if (records.length === 0 && p.remote.kind === 'ip' && !p.remote.asNumber) {
+      diagnostics.push({ severity: 'error', object: `BGPPeer/${p.name}`, field: 'spec.asNumber', message: `required with spec.peerIP unless ${p.remote.ip} is a Calico node (whose AS is then used); no session to it` });
+    }
+    return records;
+  };
   for (const p of facts.peers) {
     if (p.local.kind !== 'global') continue;
     const records = forward(p);
@@ -225,14 +231,14 @@ function forwardRecords(facts: ClusterFacts, p: PeerSpec, rules: PeeringRules): 
     const base = { settings: rules.settings(facts, p, 'selector'), keepNextHop: rules.keepNextHop(p, 'selector') };
     return facts.nodeList.filter((n) => remote.selector.matches(n.labels)).flatMap((n) => nodeAsPeers(facts, n, p.name, bothFamilies, base));
   }
-  let port = remote.port;
-  if (port === 0) {
-    // A peerIP without port that is a Calico node peers with the port that node listens on.
-    const match = nodesWithIpPortAndAs(facts, remote.ip, remote.asNumber, 0)[0];
-    if (match) port = effectivePort(facts, match);
-  }
+  // A peerIP that is a Calico node peers with the port that node listens on (when none is given),
+  // and, without an AS of its own, with that node's AS (Calico writes `as 0`, which BIRD refuses).
+  const match = nodesWithIpPortAndAs(facts, remote.ip, remote.asNumber, remote.port)[0];
+  const port = remote.port || (match ? effectivePort(facts, match) : 0);
+  const asNumber = remote.asNumber || (match ? effectiveAs(facts, match) : '');
+  if (!asNumber) return [];
   const family = parseIp(remote.ip)!.family;
-  return [{ family, ip: remote.ip, port, asNumber: remote.asNumber, rrClusterId: '', keepNextHop: rules.keepNextHop(p, 'peer-ip'), password: null, source: p.name, settings: rules.settings(facts, p, 'peer-ip') }];
+  return [{ family, ip: remote.ip, port, asNumber, rrClusterId: '', keepNextHop: rules.keepNextHop(p, 'peer-ip'), password: null, source: p.name, settings: rules.settings(facts, p, 'peer-ip') }];
 }
 
 /** A node's listen port: its own, else the global one, else 0 (BGP's default). */
@@ -273,7 +279,8 @@ function nodesWithIpPortAndAs(facts: ClusterFacts, ip: string, as: string, port:
 
 function nodeMatchesIpPortAndAs(facts: ClusterFacts, n: NodeInfo, ip: string, as: string, port: number): boolean {
   if (n.ipv4 !== ip && n.ipv6 !== ip) return false;
-  if (effectiveAs(facts, n) !== as) return false;
+  // A BGPPeer without AS means the global AS here, as in Calico.
+  if (effectiveAs(facts, n) !== (as || facts.global.asNumber)) return false;
   const listen = effectivePort(facts, n);
   return port === 0 || (listen === 179 ? 0 : listen) === (port === 179 ? 0 : port);
 }
