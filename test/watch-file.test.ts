@@ -22,7 +22,7 @@ describe('watch --datastore file', () => {
     // the example's IP-in-IP pool puts krt_tunnel in the checked files.
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'watch', '--datastore', 'file', '-f', 'fixtures/example', '--node', 'node-a', '--out', out, '--oneshot', '--no-reload'], { encoding: 'utf8', env: { PATH: cliPath() } });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(filesIn(out).get('bird_ipam.cfg') ?? '', /krt_tunnel = "tunl0";/);
+    assert.match(filesIn(out).get('bird_ipam.cfg') ?? '', /krt_tunnel ?= ?"tunl0";/);
     assert.ok(sameFiles(filesIn(out), await expectedFiles(['fixtures/example'], 'node-a')));
   });
 
