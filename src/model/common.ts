@@ -23,9 +23,17 @@ export const ObjectMeta = z.object({
 });
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
 
-/** True when `text` is a plain IPv4 or IPv6 address (IPv4 in dotted-quad form only). */
+const dottedQuad = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
+/**
+ * True when `text` is a plain IPv4 or IPv6 address (IPv4 in dotted-quad form only, as ipaddr.js's
+ * `isValidFourPartDecimal`). Every address of a manifest passes here: IPv4 is checked without
+ * ipaddr.js, whose parser builds objects, and IPv6 with one parse.
+ */
 export function isIp(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && ipaddr.IPv6.isValid(text));
+  const quad = dottedQuad.exec(text);
+  if (quad) return Number(quad[1]) <= 255 && Number(quad[2]) <= 255 && Number(quad[3]) <= 255 && Number(quad[4]) <= 255;
+  return text.includes(':') && ipaddr.IPv6.isValid(text);
 }
 
 /** True when `text` is `address/length` with a valid address and prefix length. */
@@ -39,7 +47,7 @@ export function isCidr(text: string): boolean {
 }
 
 /** An IP address, or an IP with a prefix length (a bare IP is a host route). */
-export const IpOrCidr = z.string().refine((s) => isIp(s) || isCidr(s), 'not an IP address or CIDR');
+export const IpOrCidr = z.string().refine((s) => (s.includes('/') ? isCidr(s) : isIp(s)), 'not an IP address or CIDR');
 /** A CIDR such as 10.0.0.0/16. */
 export const Cidr = z.string().refine(isCidr, 'not a CIDR (address/length)');
 
