@@ -36,8 +36,11 @@ export function generateCluster(size: number, shape: Shape, seed = 1): Resource[
   return generateDocuments(size, shape, seed).map(must);
 }
 
-/** A generated cluster as the documents a manifest holds (what `kubectl get -o json` would list). */
-export function generateDocuments(size: number, shape: Shape, seed = 1): Record<string, unknown>[] {
+/**
+ * A generated cluster as the documents a manifest holds (what `kubectl get -o json` would list).
+ * The route-reflector shape has `services` Services (10,000 unless a smoke run asks for fewer).
+ */
+export function generateDocuments(size: number, shape: Shape, seed = 1, services = 10_000): Record<string, unknown>[] {
   const rand = rng(seed * 7919 + size);
   const out: Record<string, unknown>[] = [];
   const racks = Math.max(1, Math.ceil(size / 40));
@@ -78,7 +81,7 @@ export function generateDocuments(size: number, shape: Shape, seed = 1): Record<
     const stringData: Record<string, string> = {};
     for (let r = 0; r < racks; r++) stringData[`r${r}`] = `fake-bench-password-${r}`;
     out.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tor-passwords', namespace: 'kube-system' }, stringData });
-    for (let s = 0; s < 10_000; s++) {
+    for (let s = 0; s < services; s++) {
       const local = s % 10 === 0;
       const ns = `ns-${s % 50}`;
       const name = `svc-${s}`;
