@@ -62,8 +62,8 @@ export interface ClusterFacts {
    * when the mesh is off or two nodes share an address (then the mesh is rebuilt).
    */
   readonly meshOwners: Readonly<Record<Family, Overlay<string, string> | null>>;
-  /** IPAM blocks per node and family, in key order. */
-  readonly blocks: ReadonlyMap<string, Readonly<Record<Family, readonly BlockView[]>>>;
+  /** IPAM blocks per node and family, in key order (a node's blocks are parsed when first asked for). */
+  readonly blocks: NodeBlocks;
   readonly diagnostics: readonly Diagnostic[];
   /** The diagnostics of the node and configuration part alone. */
   readonly coreDiagnostics: readonly Diagnostic[];
@@ -322,22 +322,44 @@ function blockView(b: BlockAffinity): BlockView | null {
   return view;
 }
 
-function blocksByNode(snapshot: Snapshot): Map<string, Record<Family, BlockView[]>> {
-  const keyed = new Map<string, Map<string, BlockView>>();
+/** The IPAM blocks of each node, by family. */
+export interface NodeBlocks {
+  get(node: string): Readonly<Record<Family, readonly BlockView[]>> | undefined;
+}
+
+/**
+ * The block affinities grouped by node; each node's are parsed, deduplicated and sorted when that
+ * node is first asked for, so rendering one node parses its own blocks, not the whole cluster's.
+ */
+function blocksByNode(snapshot: Snapshot): NodeBlocks {
+  const raw = new Map<string, BlockAffinity[]>();
   for (const b of snapshot.list('BlockAffinity')) {
+    const mine = raw.get(b.spec.node);
+    if (mine) mine.push(b);
+    else raw.set(b.spec.node, [b]);
+  }
+  const views = new Map<string, Record<Family, BlockView[]>>();
+  return {
+    get(node) {
+      let v = views.get(node);
+      const mine = raw.get(node);
+      if (v === undefined && mine) views.set(node, (v = nodeBlocks(mine)));
+      return v;
+    },
+  };
+}
+
+/** One node's blocks by family, in key order; of two with the same CIDR the first (by name) wins. */
+function nodeBlocks(affinities: readonly BlockAffinity[]): Record<Family, BlockView[]> {
+  const keyed = new Map<string, BlockView>();
+  for (const b of affinities) {
     const view = blockView(b);
     if (!view) continue;
-    let mine = keyed.get(b.spec.node);
-    if (!mine) keyed.set(b.spec.node, (mine = new Map()));
     const key = cidrKey(view.cidr);
-    if (!mine.has(key)) mine.set(key, view);
+    if (!keyed.has(key)) keyed.set(key, view);
   }
-  const out = new Map<string, Record<Family, BlockView[]>>();
-  for (const [node, mine] of keyed) {
-    const sorted = [...mine.keys()].sort().map((k) => mine.get(k)!);
-    out.set(node, { ipv4: sorted.filter((b) => !b.cidr.includes(':')), ipv6: sorted.filter((b) => b.cidr.includes(':')) });
-  }
-  return out;
+  const sorted = [...keyed.keys()].sort().map((k) => keyed.get(k)!);
+  return { ipv4: sorted.filter((b) => !b.cidr.includes(':')), ipv6: sorted.filter((b) => b.cidr.includes(':')) };
 }
 
 /** Calico Nodes, plus Kubernetes Nodes standing for a Calico Node of the same name that is not given. */

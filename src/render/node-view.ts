@@ -217,7 +217,26 @@ function meshView(ctx: FamilyContext, family: Family, address: string): MeshView
   return view;
 }
 
+/**
+ * The last peer view made from each peer record, with what it was made for. Records are shared
+ * by every node's peerings (see sidesOf), so the next node with the same view of that peer (the
+ * other route reflectors of a rack; the daemon's next render) gets the same object back, and the
+ * peer text kept for it. Views with a password are not kept (a separate-file password's symbol
+ * depends on the node's other peers).
+ */
+const peerViews = new WeakMap<PeerRecord, { readonly made: string; readonly view: PeerView }>();
+
 function peerView(kind: PeerKind, key: string, r: PeerRecord, ctx: FamilyContext, address: string, localAs: string, passwordStatement: (value: string) => string): PeerView {
+  if (r.password) return makePeerView(kind, key, r, ctx, address, localAs, passwordStatement);
+  const made = `${kind}|${key}|${ctx.self.rrClusterId}|${localAs}|${r.ip === address}`;
+  const known = peerViews.get(r);
+  if (known?.made === made) return known.view;
+  const view = makePeerView(kind, key, r, ctx, address, localAs, passwordStatement);
+  peerViews.set(r, { made, view });
+  return view;
+}
+
+function makePeerView(kind: PeerKind, key: string, r: PeerRecord, ctx: FamilyContext, address: string, localAs: string, passwordStatement: (value: string) => string): PeerView {
   const name = `${kind === 'global' ? 'Global' : 'Node'}_${ipToSymbol(r.ip)}${r.port ? `_port_${r.port}` : ''}`;
   const base = { kind, origin: `${r.family === 'ipv4' ? 'peer_v4' : 'peer_v6'}/${key}`, name, peerIp: r.ip, port: r.port, asNumber: r.asNumber, sources: [r.source] };
   if (r.ip === address) return { ...base, skip: 'this node', neighbor: '', options: [], hasPassword: false };

@@ -46,9 +46,12 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
     if (!passwords.has(p.name)) passwords.set(p.name, resolvePassword(p, snapshot, options, diagnostics));
     return passwords.get(p.name);
   };
-  const emitNode = (r: PeerRecord) => {
+  // The shared records are used as they are unless a password is added (a route reflector's
+  // thousand peers would otherwise be copied on every render).
+  const withPassword = (r: PeerRecord, pw: string | null) => (r.password === pw ? r : { ...r, password: pw });
+  const emitNode = (r: PeerRecord, pw: string | null) => {
     const key = peerKey(r.ip, r.port);
-    if (!node.has(key) && !global.has(key)) node.set(key, r);
+    if (!node.has(key) && !global.has(key)) node.set(key, withPassword(r, pw));
   };
   for (const p of facts.peers) {
     if (p.local.kind !== 'global') continue;
@@ -57,7 +60,7 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
     if (pw === undefined) continue;
     for (const r of records) {
       const key = peerKey(r.ip, r.port);
-      if (!global.has(key)) global.set(key, { ...r, password: pw });
+      if (!global.has(key)) global.set(key, withPassword(r, pw));
     }
   }
   for (const p of facts.peers) {
@@ -65,16 +68,16 @@ export function nodePeerings(facts: ClusterFacts, snapshot: Snapshot, nodeName: 
     const records = sidesOf(facts, p).forward;
     const pw = records.length ? password(p) : null;
     if (pw === undefined) continue;
-    for (const r of records) emitNode({ ...r, password: pw });
+    for (const r of records) emitNode(r, pw);
   }
   const self = facts.nodes.get(nodeName);
   for (const p of facts.peers) {
     if (!self || !isReverseLocal(facts, p, self)) continue;
-    const peerNodes = sidesOf(facts, p).local;
-    if (peerNodes.length === 0) continue;
+    const records = sidesOf(facts, p).reverse;
+    if (records.length === 0) continue;
     const pw = password(p);
     if (pw === undefined) continue;
-    for (const peerNode of peerNodes) for (const r of nodeAsPeers(facts, peerNode, p.name)) emitNode({ ...r, password: pw });
+    for (const r of records) emitNode(r, pw);
   }
   return { global, node };
 }
@@ -85,6 +88,8 @@ interface PeerSides {
   readonly local: readonly NodeInfo[];
   /** The forward records, without password. */
   readonly forward: readonly PeerRecord[];
+  /** The local side's nodes as the records the remote side gets (the reverse sessions), without password. */
+  readonly reverse: readonly PeerRecord[];
 }
 
 const sidesMemo = new WeakMap<readonly NodeInfo[], Map<PeerSpec, PeerSides>>();
@@ -97,12 +102,16 @@ function sidesOf(facts: ClusterFacts, p: PeerSpec): PeerSides {
     // Lists over all nodes are built only for the BGPPeers a node takes part in, once per node list.
     let local: readonly NodeInfo[] | undefined;
     let forward: readonly PeerRecord[] | undefined;
+    let reverse: readonly PeerRecord[] | undefined;
     sides = {
       get local() {
         return (local ??= localNodes(facts, p));
       },
       get forward() {
         return (forward ??= forwardRecords(facts, p));
+      },
+      get reverse() {
+        return (reverse ??= this.local.flatMap((n) => nodeAsPeers(facts, n, p.name)));
       },
     };
     byPeer.set(p, sides);

@@ -119,6 +119,18 @@ function registerPeerBlocks(env: typeof Handlebars, file: string): void {
     }
     return t;
   };
+  // Peers not formatted before go through the partial in one template call, their texts parted
+  // by a marker: a top-level Handlebars call sets its helpers up anew, which for the thousands of
+  // peers of a mesh or a route reflector costs more than formatting them.
+  const list = env.compile(`{{#each this}}{{> peer}}${PEER_END}{{/each}}`, compileOptions);
+  const formatNew = (peers: readonly PeerView[]): void => {
+    const missing = [...new Set(peers.filter((p) => !texts.has(p)))];
+    if (missing.length < 2) return;
+    const parts = runTemplate(list, missing as unknown as NodeView, file, false).split(PEER_END);
+    // A value holding the marker (a password may hold any byte but a few): one call per peer.
+    if (parts.length !== missing.length + 1) return;
+    missing.forEach((p, i) => texts.set(p, { text: parts[i]!, stable: tidyStable(parts[i]!) }));
+  };
   const joined = (peers: readonly PeerView[], from: number, to: number): PeerText => {
     let text = '';
     let stable = true;
@@ -136,6 +148,7 @@ function registerPeerBlocks(env: typeof Handlebars, file: string): void {
     const to = Math.min(peers.length, from + CHUNK);
     const known = chunks.get(peers[from]!);
     if (known && known.peers.length === to - from && known.peers.every((p, i) => p === peers[from + i])) return known.text;
+    formatNew(peers.slice(from, to));
     const made = joined(peers, from, to);
     chunks.set(peers[from]!, { peers: peers.slice(from, to), text: made });
     return made;
@@ -143,6 +156,7 @@ function registerPeerBlocks(env: typeof Handlebars, file: string): void {
   env.registerHelper('peerBlocks', (peers: readonly PeerView[]) => {
     let text = '';
     let stable = true;
+    if (peers.length <= CHUNK) formatNew(peers);
     for (let from = 0; from < peers.length; from += CHUNK) {
       // A short list is one chunk, not worth keeping apart from its peers' own texts.
       const t = peers.length <= CHUNK ? joined(peers, 0, peers.length) : chunkOf(peers, from);
@@ -163,6 +177,9 @@ interface PeerText {
 
 /** Peers per cached chunk of a long list. */
 const CHUNK = 64;
+
+/** Ends each peer's text in a batch of peers formatted in one call (control characters: no view text holds them but a password). */
+const PEER_END = '\u0002bird-confd-peer-end\u0003';
 
 function precompileChecked(env: typeof Handlebars, file: string): Handlebars.TemplateDelegate {
   const text = readFileSync(file, 'utf8');
