@@ -79,14 +79,14 @@ export interface WholeProcessFigures {
 }
 
 /**
- * Writes the route-reflector cluster (with its 10,000 Services) as one JSON List, as `kubectl get
- * -o json` prints it, and as multi-document YAML; returns the two paths.
+ * Writes the route-reflector cluster (with its 10,000 Services) as one JSON List, indented as
+ * `kubectl get -o json` prints it (4 spaces), and as multi-document YAML; returns the two paths.
  */
 function writeManifests(dir: string, size: number, services: number): { json: string; yaml: string } {
   const docs = generateDocuments(size, 'rr', 1, services);
   const json = join(dir, `cluster-${size}.json`);
   const yaml = join(dir, `cluster-${size}.yaml`);
-  writeFileSync(json, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }, null, 2));
+  writeFileSync(json, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }, null, 4));
   writeFileSync(yaml, docs.map((d) => stringify(d)).join('---\n'));
   return { json, yaml };
 }
