@@ -16,10 +16,32 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 let n = 0;
-function manifest(text: string): string {
-  const file = join(work, `m${++n}.yaml`);
+function manifest(text: string, ext = 'yaml'): string {
+  const file = join(work, `m${++n}.${ext}`);
   writeFileSync(file, text);
   return file;
+}
+
+/**
+ * The packages a CLI run loads: a module hook logs every module resolved through `import`, and
+ * the CommonJS cache is read at exit (the YAML parsers are loaded with `require`).
+ */
+function packagesLoaded(args: string[]): { code: number | null; packages: Set<string> } {
+  const log = join(work, `modules-${++n}.txt`);
+  const hook = join(work, 'module-hook.mjs');
+  writeFileSync(hook, [
+    "import { appendFileSync } from 'node:fs';",
+    'export async function resolve(specifier, context, next) { const r = await next(specifier, context); appendFileSync(process.env.MODULE_LOG, `${r.url}\\n`); return r; }',
+  ].join('\n'));
+  const setup = join(work, 'module-setup.mjs');
+  writeFileSync(setup, [
+    "import { register, createRequire } from 'node:module'; import { appendFileSync } from 'node:fs';",
+    `register(${JSON.stringify(`file://${hook}`)});`,
+    "process.on('exit', () => appendFileSync(process.env.MODULE_LOG, Object.keys(createRequire(import.meta.url).cache).join('\\n')));",
+  ].join('\n'));
+  const r = spawnSync(process.execPath, ['--import', setup, 'bin/bird-confd.js', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', MODULE_LOG: log } });
+  const packages = new Set([...readFileSync(log, 'utf8').matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].map((m) => m[1]!));
+  return { code: r.status, packages };
 }
 
 const good = y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.2/24}');
@@ -110,6 +132,37 @@ describe('bird-confd render', () => {
     const r = cli(['render', '--node', 'a', '-f', manifest(good), '-f', many]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /more than 200000 documents/);
+  });
+
+  test('a JSON manifest renders as its YAML form; invalid JSON is reported with line and column', () => {
+    const docs = { apiVersion: 'v1', kind: 'List', items: [1, 2].map((i) => ({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: 'ab'[i - 1] }, spec: { bgp: { ipv4Address: `10.0.0.${i}/24` } } })) };
+    const json = cli(['render', '--node', 'a', '-f', manifest(JSON.stringify(docs, null, 2), 'json')]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(json.stdout, cli(['render', '--node', 'a', '-f', manifest(good)]).stdout);
+    const broken = cli(['render', '--node', 'a', '-f', manifest('{\n  "kind": "Node",\n  "metadata": {"name": "a"\n', 'json')]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /m\d+\.json: invalid YAML\/JSON: line \d+, column \d+/);
+  });
+
+  test('YAML 1.2: 100:6532 is a string, not a sexagesimal number; a duplicate key takes the last value', () => {
+    const config = 'apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\nspec:\n  communities: [{name: c, value: 100:6532}]\n  prefixAdvertisements: [{cidr: 10.0.0.0/24, communities: [c]}]\n---\n';
+    const r = cli(['render', '--node', 'a', '-f', manifest(config + good.replace('{name: a,', '{name: x, name: a,'))]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /bgp_community\.add\(\(100, 6532\)\);/);
+  });
+
+  test('each command loads only what it uses: --version and --help no package, render no daemon client, a JSON manifest no YAML parser', () => {
+    for (const args of [['--version'], ['--help']]) {
+      const r = packagesLoaded(args);
+      assert.equal(r.code, 0);
+      assert.deepEqual([...r.packages], [], args.join(' '));
+    }
+    const json = packagesLoaded(['render', '--node', 'a', '-f', manifest(JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: 'a' }, spec: { bgp: { ipv4Address: '10.0.0.1/24' } } }), 'json')]);
+    assert.equal(json.code, 0);
+    assert.ok(json.packages.has('zod') && json.packages.has('handlebars'), [...json.packages].join(' '));
+    for (const p of ['pino', 'prom-client', 'etcd3', '@kubernetes/client-node', 'chokidar', 'yaml', 'js-yaml']) assert.ok(!json.packages.has(p), `render loaded ${p}`);
+    const yaml = packagesLoaded(['render', '--node', 'a', '-f', manifest(good)]);
+    assert.ok(yaml.packages.has('js-yaml') && !yaml.packages.has('yaml'), [...yaml.packages].join(' '));
   });
 
   test('later files replace earlier documents of the same kind and name', () => {

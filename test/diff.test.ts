@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { birdItems, readBirdConfig } from '../src/inspect/bird-config.js';
 import type { RenderSettings as RenderOptions } from '../src/watch/template-files.js';
 import { reloadImpact, type ProtocolImpact } from '../src/inspect/reload-impact.js';
+import { unifiedDiff } from '../src/inspect/unified-diff.js';
 import { BirdControl } from '../src/watch/bird-control.js';
 import { BirdLab, established, labAvailable, protocolsOf, sleep } from './helpers/bird-lab.js';
 import { renderYaml, runCli, writeFiles } from './helpers/run-cli.js';
@@ -149,6 +152,80 @@ describe('BIRD config reader', () => {
     const c = readBirdConfig(new Map([['bird.cfg', 'include "x.cfg"; include "gone.cfg"; router id 1.1.1.1;'], ['x.cfg', 'filter f { accept; }']]), 'bird.cfg');
     assert.deepEqual([...c.filters.keys()], ['f']);
     assert.deepEqual(c.missingIncludes, ['gone.cfg']);
+  });
+});
+
+/** Applies a unified diff (our format) to `before`; throws when a context or removed line does not match. */
+function applyUnified(before: string, diff: string): string {
+  const old = before === '' ? [] : before.replace(/\n$/, '').split('\n');
+  const out: string[] = [];
+  let at = 0;
+  for (const hunk of diff.split(/^(?=@@ )/m).slice(1)) {
+    const [header, ...body] = hunk.replace(/\n$/, '').split('\n');
+    const start = Number(/^@@ -(\d+)/.exec(header!)![1]);
+    const from = old.length === 0 ? 0 : body.some((l) => l[0] !== '+') ? start - 1 : start;
+    while (at < from) out.push(old[at++]!);
+    for (const line of body) {
+      if (line[0] === '+') out.push(line.slice(1));
+      else {
+        assert.equal(old[at], line.slice(1), `hunk ${header} does not match line ${at + 1}`);
+        if (line[0] === ' ') out.push(old[at]!);
+        at++;
+      }
+    }
+  }
+  while (at < old.length) out.push(old[at++]!);
+  return out.map((l) => `${l}\n`).join('');
+}
+
+/** The length of a longest common subsequence (the edit is minimal when it changes n + m - 2 * lcs lines). */
+function lcs(a: readonly string[], b: readonly string[]): number {
+  let prev = new Array<number>(b.length + 1).fill(0);
+  for (const x of a) {
+    const row = [0];
+    for (let j = 0; j < b.length; j++) row.push(x === b[j] ? prev[j]! + 1 : Math.max(prev[j + 1]!, row[j]!));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+describe('unified diff', () => {
+  const text = fc.array(fc.constantFrom('a', 'b', 'c', 'protocol x {', '}', ''), { maxLength: 40 }).map((ls) => ls.map((l) => `${l}\n`).join(''));
+  const lines = (t: string) => (t === '' ? [] : t.replace(/\n$/, '').split('\n'));
+
+  test('a minimal edit that turns the old text into the new one', () => {
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        const d = unifiedDiff(a, b, { old: 'a', new: 'b' });
+        if (a === b) return assert.equal(d, '');
+        assert.ok(d.startsWith('--- a\n+++ b\n@@ '));
+        assert.equal(applyUnified(a, d), b);
+        const changed = d.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l)).length;
+        assert.equal(changed, lines(a).length + lines(b).length - 2 * lcs(lines(a), lines(b)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  // GNU patch reads the diff as a user would; a machine without it skips this (CI must have it).
+  const noPatch = spawnSync('patch', ['--version']).status === 0 || process.env.CI === 'true' ? false : 'GNU patch is not installed';
+  test('GNU patch applies it', { skip: noPatch }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bird-confd-udiff-'));
+    try {
+      fc.assert(
+        fc.property(text, text, (a, b) => {
+          fc.pre(a !== b);
+          writeFileSync(join(dir, 'old'), a);
+          writeFileSync(join(dir, 'diff'), unifiedDiff(a, b, { old: 'old', new: 'new' }));
+          const r = spawnSync('patch', ['-s', '-o', join(dir, 'new'), join(dir, 'old'), join(dir, 'diff')], { encoding: 'utf8' });
+          assert.equal(r.status, 0, r.stdout + r.stderr);
+          assert.equal(readFileSync(join(dir, 'new'), 'utf8'), b);
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

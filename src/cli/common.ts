@@ -1,9 +1,9 @@
+// Loaded by every command and by `--help`: the model and render modules (zod, Handlebars) are
+// imported only when a command loads manifests, so help and usage errors start quickly.
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../model/diagnostics.js';
-import { loadManifestPaths, originOf, snapshotOf } from '../model/load.js';
-import { describeId, idOf } from '../model/resources.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { NodeRender, Target } from '../render/index.js';
-import { renderNodeWithTemplates, type RenderSettings } from '../watch/template-files.js';
+import type { RenderSettings } from '../watch/template-files.js';
 import { calicoVersions, defaultCalicoVersion, isCalicoVersion } from '../render/profiles.js';
 import { UsageError } from './errors.js';
 
@@ -109,11 +109,14 @@ export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessE
 
 /** Loads manifests and renders one node; every problem is printed to stderr with its file. */
 export async function loadAndRender(files: readonly string[], node: string, options: RenderSettings): Promise<{ result: NodeRender | null; snapshot: Snapshot | null; diagnostics: Diagnostic[] }> {
+  const [{ loadManifestPaths, originOf, snapshotOf }, { describeId, idOf }, { renderNodeWithTemplates }] = await Promise.all([import('../model/load.js'), import('../model/resources.js'), import('../watch/template-files.js')]);
   const loaded = await loadManifestPaths(files);
   const snapshot = hasErrors(loaded.diagnostics) ? null : snapshotOf(loaded.resources);
   const result = snapshot ? renderNodeWithTemplates(snapshot, node, options) : null;
-  // Render-time problems name the object; add the file it came from.
-  const fileOf = new Map(loaded.resources.map((r) => [describeId(idOf(r)), originOf(r)]));
+  // Render-time problems name the object; add the file it came from (the index of every object's
+  // file is built only when some problem needs it).
+  const needsFile = (result?.diagnostics ?? []).filter((d) => !d.file && d.object);
+  const fileOf = new Map(needsFile.length === 0 ? [] : loaded.resources.map((r) => [describeId(idOf(r)), originOf(r)]));
   const diagnostics = [...loaded.diagnostics, ...(result?.diagnostics ?? []).map((d) => (d.file || !d.object ? d : { ...d, file: fileOf.get(d.object) }))];
   for (const d of diagnostics) process.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   return { result, snapshot, diagnostics };

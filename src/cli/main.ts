@@ -1,9 +1,4 @@
-import { renderCommand, renderUsage } from './render.js';
-import { viewCommand } from './view.js';
-import { watchCommand } from './watch.js';
-import { statusCommand } from './status.js';
-import { diffCommand } from './diff.js';
-import { graphCommand } from './graph.js';
+import { renderUsage } from './usage.js';
 import { packageVersion } from './version.js';
 import { InputError, UsageError } from './errors.js';
 
@@ -22,10 +17,16 @@ Run "bird-confd <command> --help" for the options of a command.
 ${renderUsage}`;
 
 type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>;
-const commands: Record<string, Command> = { watch: watchCommand, render: renderCommand, view: viewCommand };
-commands.status = statusCommand;
-commands.diff = diffCommand;
-commands.graph = graphCommand;
+// Each command's module is imported when that command runs: `render` never loads the datastore
+// clients, logging or metrics of `watch`, and `--version` or `--help` load no command at all.
+const commands: Record<string, () => Promise<Command>> = {
+  watch: async () => (await import('./watch.js')).watchCommand,
+  render: async () => (await import('./render.js')).renderCommand,
+  view: async () => (await import('./view.js')).viewCommand,
+  status: async () => (await import('./status.js')).statusCommand,
+  diff: async () => (await import('./diff.js')).diffCommand,
+  graph: async () => (await import('./graph.js')).graphCommand,
+};
 
 /** Runs the CLI and returns the exit code; the only place where errors become exit codes. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -39,12 +40,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stdout.write(`bird-confd ${packageVersion()}\n`);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
     process.stderr.write(`bird-confd: unknown command ${JSON.stringify(name)}\n${usage}\n`);
     return 2;
   }
   try {
+    const command = await load();
     return await command(rest, env);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

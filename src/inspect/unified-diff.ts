@@ -1,46 +1,23 @@
+import { diffArrays } from 'diff';
+
 /** One line of an edit script: kept, removed from the old text, or added in the new one. */
 export interface DiffLine {
   readonly op: ' ' | '-' | '+';
   readonly text: string;
 }
 
-/** The shortest edit script from `a` to `b` (Myers' O((N+M)D) algorithm). */
+/**
+ * The shortest edit script from `a` to `b`, by jsdiff (Myers' algorithm; its memory grows with
+ * the edit, not with the product of the edit and the text, so a large file with many changed
+ * lines is diffed in little memory). Removed lines come before the added lines that replace them.
+ */
 export function diffLines(a: readonly string[], b: readonly string[]): DiffLine[] {
-  const n = a.length;
-  const m = b.length;
-  const max = n + m;
-  const offset = max + 1;
-  const v = new Int32Array(2 * max + 3);
-  const trace: Int32Array[] = [];
-  outer: for (let d = 0; d <= max; d++) {
-    trace.push(v.slice());
-    for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
-      let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) {
-        x++;
-        y++;
-      }
-      v[offset + k] = x;
-      if (x >= n && y >= m) break outer;
-    }
-  }
-  // Walk the trace back from the end to recover the script.
   const out: DiffLine[] = [];
-  let x = n;
-  let y = m;
-  for (let d = trace.length - 1; d >= 0; d--) {
-    const vd = trace[d]!;
-    const k = x - y;
-    const prevK = k === -d || (k !== d && vd[offset + k - 1]! < vd[offset + k + 1]!) ? k + 1 : k - 1;
-    const prevX = d === 0 ? 0 : vd[offset + prevK]!;
-    const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) out.push({ op: ' ', text: a[--x]! }), y--;
-    if (d === 0) break;
-    if (x === prevX) out.push({ op: '+', text: b[--y]! });
-    else out.push({ op: '-', text: a[--x]! });
+  for (const change of diffArrays(a.slice(), b.slice())) {
+    const op = change.added ? '+' : change.removed ? '-' : ' ';
+    for (const text of change.value) out.push({ op, text });
   }
-  return out.reverse();
+  return out;
 }
 
 /** Text as lines; a final newline ends the last line rather than adding an empty one. */

@@ -26,14 +26,19 @@ export const ObjectMeta = z.object({
 });
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
 
+const dottedQuad = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
 /**
- * True when `text` is a plain IPv4 or IPv6 address (IPv4 in dotted-quad form only). An IPv6 zone
- * id (`fe80::1%eth0`) is refused: Go's net.ParseIP refuses it too, and BIRD cannot take it in a
+ * True when `text` is a plain IPv4 or IPv6 address (IPv4 in dotted-quad form only, as ipaddr.js's
+ * `isValidFourPartDecimal`). Every address of a manifest passes here: IPv4 is checked without
+ * ipaddr.js, whose parser builds objects, and IPv6 with one parse. An IPv6 zone id
+ * (`fe80::1%eth0`) is refused: Go's net.ParseIP refuses it too, and BIRD cannot take it in a
  * neighbor line or a protocol name.
  */
 export function isIp(text: string): boolean {
-  if (text.includes('%')) return false;
-  return ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && ipaddr.IPv6.isValid(text));
+  const quad = dottedQuad.exec(text);
+  if (quad) return Number(quad[1]) <= 255 && Number(quad[2]) <= 255 && Number(quad[3]) <= 255 && Number(quad[4]) <= 255;
+  return text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text);
 }
 
 /** The message for an address with an IPv6 zone id, which no field accepts. */
@@ -59,7 +64,7 @@ function addressText(ok: (s: string) => boolean, message: string) {
 }
 
 /** An IP address, or an IP with a prefix length (a bare IP is a host route). */
-export const IpOrCidr = addressText((s) => isIp(s) || isCidr(s), 'not an IP address or CIDR');
+export const IpOrCidr = addressText((s) => (s.includes('/') ? isCidr(s) : isIp(s)), 'not an IP address or CIDR');
 /** A CIDR such as 10.0.0.0/16. */
 export const Cidr = addressText(isCidr, 'not a CIDR (address/length)');
 /** A plain IP address (no prefix length). */

@@ -1,6 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { BGPConfiguration } from './bgp-configuration.js';
 import { BGPFilter } from './bgp-filter.js';
@@ -14,6 +13,7 @@ import { Endpoints } from './k8s-endpoints.js';
 import { CalicoAnnotations, KubeNode, calicoNodeDocument } from './k8s-node.js';
 import { Secret } from './k8s-secret.js';
 import { Service } from './k8s-service.js';
+import { parseDocuments, type ParsedDocument } from './manifest-text.js';
 import { Node } from './node.js';
 import { describeId, namespaceOf, type Resource, type ResourceKind } from './resources.js';
 import { Snapshot } from './snapshot.js';
@@ -54,36 +54,42 @@ const groupSchemas: Partial<Record<string, Partial<Record<string, AnySchema>>>> 
 /** Reads every document of a YAML or JSON text (multi-document, `List` kinds, JSON arrays). */
 export function parseManifestText(text: string, file: string): LoadResult {
   const out: LoadResult = { resources: [], diagnostics: [] };
-  if (text.length > loadLimits.maxFileBytes) {
-    out.diagnostics.push({ severity: 'error', file, message: `file is larger than ${loadLimits.maxFileBytes} bytes` });
-    return out;
-  }
-  const docs = parseAllDocuments(text, { uniqueKeys: false });
-  const list = Array.isArray(docs) ? docs : [docs];
-  if (list.length > loadLimits.maxDocumentsPerFile) {
-    // Many documents of one file are one List or many `---`; either way a bound, with a clear error.
-    out.diagnostics.push({ severity: 'error', file, message: `more than ${loadLimits.maxDocumentsPerFile} documents` });
-    return out;
-  }
-  list.forEach((doc, index) => {
-    const where = list.length > 1 ? `${file}#${index + 1}` : file;
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      const pos = e.linePos?.[0];
-      const at = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
-      out.diagnostics.push({ severity: 'error', file, message: `invalid YAML/JSON: ${at}${e.message.split('\n')[0]}` });
-      return;
-    }
-    addDocument(doc.toJS({ maxAliasCount: 100 }), where, out);
-  });
+  addDocuments(manifestDocuments(text, file, out), file, out);
   return out;
 }
 
-/** Adds one parsed document (a resource, a `List`, or an array of them) to `out`. */
+/** The parsed documents of a manifest text, or none when it is over the limits (reported in `out`). */
+function manifestDocuments(text: string, file: string, out: LoadResult): ParsedDocument[] {
+  if (text.length > loadLimits.maxFileBytes) {
+    out.diagnostics.push({ severity: 'error', file, message: `file is larger than ${loadLimits.maxFileBytes} bytes` });
+    return [];
+  }
+  const list = parseDocuments(text);
+  if (list.length > loadLimits.maxDocumentsPerFile) {
+    // Many documents of one file are one List or many `---`; either way a bound, with a clear error.
+    out.diagnostics.push({ severity: 'error', file, message: `more than ${loadLimits.maxDocumentsPerFile} documents` });
+    return [];
+  }
+  return list;
+}
+
+function addDocuments(list: ParsedDocument[], file: string, out: LoadResult): void {
+  list.forEach((doc, index) => {
+    const where = list.length > 1 ? `${file}#${index + 1}` : file;
+    if ('error' in doc) out.diagnostics.push({ severity: 'error', file, message: `invalid YAML/JSON: ${doc.error}` });
+    else addDocument(doc.value, where, out);
+  });
+}
+
+/**
+ * Adds one parsed document (a resource, a `List`, or an array of them) to `out`. The items of a
+ * `List` or an array are dropped from it as they are read, so that a large manifest is not held
+ * twice, as parsed text and as resources (the documents are the loader's own).
+ */
 export function addDocument(doc: unknown, file: string, out: LoadResult): void {
   if (doc === null || doc === undefined) return;
   if (Array.isArray(doc)) {
-    for (const item of doc) addDocument(item, file, out);
+    for (let i = 0; i < doc.length; i++) addDocument(takeItem(doc, i), file, out);
     return;
   }
   if (typeof doc !== 'object') {
@@ -94,18 +100,27 @@ export function addDocument(doc: unknown, file: string, out: LoadResult): void {
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
   if ((kind === 'List' || kind.endsWith('List')) && Array.isArray(obj.items)) {
     const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
-    for (const item of obj.items) {
+    const items: unknown[] = obj.items;
+    for (let i = 0; i < items.length; i++) {
+      const item = takeItem(items, i);
       const withKind = itemKind && item && typeof item === 'object' && !('kind' in item) ? { ...item, kind: itemKind, apiVersion: obj.apiVersion } : item;
       addDocument(withKind, file, out);
     }
     return;
   }
   const result = documentToResource(obj, file);
-  out.diagnostics.push(...result.diagnostics);
+  if (result.diagnostics.length > 0) out.diagnostics.push(...result.diagnostics);
   if (result.resource) {
     origins.set(result.resource, file.replace(/#\d+$/, ''));
     out.resources.push(result.resource);
   }
+}
+
+/** The item at `i`, removed from the array (so that it can be collected once read). */
+function takeItem(items: unknown[], i: number): unknown {
+  const item = items[i];
+  items[i] = undefined;
+  return item;
 }
 
 /** Validates one object document into a resource; unknown kinds are skipped with a warning. */
@@ -122,7 +137,8 @@ export function documentToResource(obj: Record<string, unknown>, file?: string):
   }
   const storedKind: ResourceKind = kind === 'Node' && apiVersion === 'v1' ? 'KubeNode' : (kind as ResourceKind);
   const object = describeId({ kind: storedKind, namespace: namespaceOf(storedKind, meta.namespace as string | undefined), name });
-  const parsed = schema.safeParse({ ...obj, kind: storedKind });
+  // The document itself is validated (zod returns new objects), copied only to rename a kind.
+  const parsed = schema.safeParse(storedKind === kind ? obj : { ...obj, kind: storedKind });
   if (!parsed.success) return { diagnostics: zodDiagnostics(parsed.error, file, object) };
   if (storedKind !== 'KubeNode') return { resource: parsed.data as Resource, diagnostics: warningDiagnostics(parsed.data as Resource, file, object) };
   return kubeNodeResource(parsed.data as KubeNode, file, object);
@@ -181,12 +197,8 @@ export async function loadManifestPaths(paths: readonly string[]): Promise<LoadR
       out.diagnostics.push({ severity: 'error', file: path, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
       continue;
     }
-    for (const file of files) {
-      const text = await readFile(file, 'utf8');
-      const r = parseManifestText(text, file);
-      out.resources.push(...r.resources);
-      out.diagnostics.push(...r.diagnostics);
-    }
+    // The text is an argument only while it is parsed: validation runs without it held.
+    for (const file of files) addDocuments(manifestDocuments(await readFile(file, 'utf8'), file, out), file, out);
   }
   return out;
 }

@@ -20,6 +20,16 @@ function ipv4Octets(text: string): number[] | null {
   return octets.every((o) => o <= 255) ? octets : null;
 }
 
+/** An IPv6 address parsed by ipaddr.js, or null; one parse, and none for text without a `:`. */
+function ipv6Of(text: string): ipaddr.IPv6 | null {
+  if (!text.includes(':')) return null;
+  try {
+    return ipaddr.IPv6.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Parses an IP address, or returns null. An IPv6 zone id (`fe80::1%eth0`) is refused: it would
  * reach protocol names and neighbor lines, where BIRD rejects it.
@@ -28,9 +38,8 @@ export function parseIp(text: string): Address | null {
   if (text.includes('%')) return null;
   const octets = ipv4Octets(text);
   if (octets) return { family: 'ipv4', text: octets.join('.') };
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return { family: 'ipv4', text: ipaddr.IPv4.parse(text).toString() };
-  if (!text.includes(':') || !ipaddr.IPv6.isValid(text)) return null;
-  const v6 = ipaddr.IPv6.parse(text);
+  const v6 = ipv6Of(text);
+  if (!v6) return null;
   if (v6.isIPv4MappedAddress()) return { family: 'ipv4', text: v6.toIPv4Address().toString() };
   return { family: 'ipv6', text: v6.toRFC5952String() };
 }
@@ -45,37 +54,44 @@ export interface Network {
   readonly length: number;
 }
 
-/** Parses `address/length` or a bare address (a host route), masking the host bits. */
+/** An IPv4 address as a 32-bit number. */
+const v4Value = (octets: readonly number[]) => ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+/** The top `length` bits of an IPv4 value. */
+const v4Masked = (value: number, length: number) => (length === 0 ? 0 : (value & (~0 << (32 - length))) >>> 0);
+
+/**
+ * Parses `address/length` or a bare address (a host route), masking the host bits. IPv4 is done
+ * with integer arithmetic and IPv6 with one ipaddr.js parse: this runs for every node address.
+ */
 export function parseNetwork(text: string): Network | null {
   const slash = text.indexOf('/');
-  const octets = ipv4Octets(slash < 0 ? text : text.slice(0, slash));
-  const v4Len = slash < 0 ? '32' : text.slice(slash + 1);
-  if (octets && /^\d{1,2}$/.test(v4Len) && Number(v4Len) <= 32) {
-    const length = Number(v4Len);
-    const value = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-    const masked = length === 0 ? 0 : (value & (~0 << (32 - length))) >>> 0;
-    const net = [masked >>> 24, (masked >>> 16) & 255, (masked >>> 8) & 255, masked & 255].join('.');
-    return { family: 'ipv4', address: octets.join('.'), cidr: `${net}/${length}`, length };
-  }
-  const addr = parseIp(slash < 0 ? text : text.slice(0, slash));
-  if (!addr) return null;
-  const max = addr.family === 'ipv4' ? 32 : 128;
+  const host = slash < 0 ? text : text.slice(0, slash);
+  const octets = ipv4Octets(host);
+  const v6 = octets ? null : ipv6Of(host);
+  if (!octets && !v6) return null;
+  if (v6?.isIPv4MappedAddress()) return parseNetwork(`${v6.toIPv4Address().toString()}${slash < 0 ? '' : text.slice(slash)}`);
+  const max = v6 ? 128 : 32;
   const lenText = slash < 0 ? String(max) : text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max) return null;
   const length = Number(lenText);
-  const bytes = ipaddr.parse(addr.text).toByteArray();
-  for (let bit = length; bit < max; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  const masked = ipaddr.fromByteArray(bytes);
-  const maskedText = masked.kind() === 'ipv6' ? (masked as ipaddr.IPv6).toRFC5952String() : masked.toString();
-  return { family: addr.family, address: addr.text, cidr: `${maskedText}/${length}`, length };
+  if (octets) {
+    const masked = v4Masked(v4Value(octets), length);
+    const net = [masked >>> 24, (masked >>> 16) & 255, (masked >>> 8) & 255, masked & 255].join('.');
+    return { family: 'ipv4', address: octets.join('.'), cidr: `${net}/${length}`, length };
+  }
+  const parts = v6!.parts.map((part, i) => (length >= (i + 1) * 16 ? part : length <= i * 16 ? 0 : part & (0xffff << (16 - (length - i * 16))) & 0xffff));
+  return { family: 'ipv6', address: v6!.toRFC5952String(), cidr: `${new ipaddr.IPv6(parts).toRFC5952String()}/${length}`, length };
 }
 
 /** True when `ip` lies inside `net`. */
 export function networkContains(net: Network, ip: Address): boolean {
   if (net.family !== ip.family) return false;
+  const octets = ipv4Octets(ip.text);
+  const base = ipv4Octets(net.cidr.slice(0, net.cidr.indexOf('/')));
+  if (octets && base) return v4Masked(v4Value(octets), net.length) === v4Value(base);
   const parsed = ipaddr.parse(ip.text);
-  const base = ipaddr.parse(net.cidr.slice(0, net.cidr.indexOf('/')));
-  return parsed.kind() === base.kind() && parsed.match(base, net.length);
+  const baseAddr = ipaddr.parse(net.cidr.slice(0, net.cidr.indexOf('/')));
+  return parsed.kind() === baseAddr.kind() && parsed.match(baseAddr, net.length);
 }
 
 /** The family of a CIDR or IP text, decided as Calico does: by whether it contains `:`. */

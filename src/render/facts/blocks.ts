@@ -13,23 +13,44 @@ export interface BlockFact {
   readonly aggregate: boolean;
 }
 
-/** Each node's blocks per family, in Calico's key order; the first affinity of a CIDR wins. */
-export function blocksByNode(store: RenderStore, snapshot: Snapshot): Map<string, Record<Family, BlockFact[]>> {
-  const keyed = new Map<string, Map<string, BlockFact>>();
+/** The IPAM blocks of each node, by family, in Calico's key order. */
+export interface NodeBlocks {
+  get(node: string): Readonly<Record<Family, readonly BlockFact[]>> | undefined;
+}
+
+/**
+ * The block affinities grouped by node; each node's are parsed, deduplicated (the first affinity
+ * of a CIDR wins) and sorted when that node is first asked for, so rendering one node parses its
+ * own blocks, not the whole cluster's.
+ */
+export function blocksByNode(store: RenderStore, snapshot: Snapshot): NodeBlocks {
+  const raw = new Map<string, BlockAffinity[]>();
   for (const b of snapshot.list('BlockAffinity')) {
+    const mine = raw.get(b.spec.node);
+    if (mine) mine.push(b);
+    else raw.set(b.spec.node, [b]);
+  }
+  const facts = new Map<string, Record<Family, BlockFact[]>>();
+  return {
+    get(node) {
+      let f = facts.get(node);
+      const mine = raw.get(node);
+      if (f === undefined && mine) facts.set(node, (f = nodeBlocks(store, mine)));
+      return f;
+    },
+  };
+}
+
+function nodeBlocks(store: RenderStore, affinities: readonly BlockAffinity[]): Record<Family, BlockFact[]> {
+  const keyed = new Map<string, BlockFact>();
+  for (const b of affinities) {
     const fact = blockFact(store, b);
     if (!fact) continue;
-    let mine = keyed.get(b.spec.node);
-    if (!mine) keyed.set(b.spec.node, (mine = new Map()));
     const key = cidrKey(fact.cidr);
-    if (!mine.has(key)) mine.set(key, fact);
+    if (!keyed.has(key)) keyed.set(key, fact);
   }
-  const out = new Map<string, Record<Family, BlockFact[]>>();
-  for (const [node, mine] of keyed) {
-    const sorted = [...mine.keys()].sort(compareText).map((k) => mine.get(k)!);
-    out.set(node, { ipv4: sorted.filter((b) => !b.cidr.includes(':')), ipv6: sorted.filter((b) => b.cidr.includes(':')) });
-  }
-  return out;
+  const sorted = [...keyed.keys()].sort(compareText).map((k) => keyed.get(k)!);
+  return { ipv4: sorted.filter((b) => !b.cidr.includes(':')), ipv6: sorted.filter((b) => b.cidr.includes(':')) };
 }
 
 function blockFact(store: RenderStore, b: BlockAffinity): BlockFact | null {

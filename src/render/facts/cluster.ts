@@ -4,7 +4,7 @@ import type { Snapshot } from '../../model/snapshot.js';
 import { lowerBound } from '../../model/sorted.js';
 import type { Family } from '../addresses.js';
 import type { RenderStore } from '../store.js';
-import { blocksByNode, type BlockFact } from './blocks.js';
+import { blocksByNode, type NodeBlocks } from './blocks.js';
 import { meshOf, patchMesh, type MeshEntry, type MeshFamily } from './mesh.js';
 import { calicoNodes, globalSettings, nodeInfo, type ClusterOptions, type GlobalSettings, type NodeInfo } from './nodes.js';
 import { Overlay } from './overlay.js';
@@ -22,8 +22,8 @@ export interface ClusterFacts {
   readonly peers: readonly PeerSpec[];
   /** Each node as a mesh neighbour, per family, in node-name order (shared by every node's view). */
   readonly mesh: Readonly<Record<Family, MeshFamily>>;
-  /** IPAM blocks per node and family, in key order. */
-  readonly blocks: ReadonlyMap<string, Readonly<Record<Family, readonly BlockFact[]>>>;
+  /** IPAM blocks per node and family, in key order (a node's are parsed when first asked for). */
+  readonly blocks: NodeBlocks;
   readonly diagnostics: readonly Diagnostic[];
   /** The diagnostics of the node and configuration part alone. */
   readonly coreDiagnostics: readonly Diagnostic[];

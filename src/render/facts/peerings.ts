@@ -99,9 +99,12 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
     if (!passwords.has(p.name)) passwords.set(p.name, resolvePassword(p, snapshot, options, diagnostics));
     return passwords.get(p.name);
   };
-  const emitNode = (r: PeerRecord) => {
+  // The shared records are used as they are unless a password is added (a route reflector's
+  // thousand peers would otherwise be copied on every render).
+  const withPassword = (r: PeerRecord, pw: string | null) => (r.password === pw ? r : { ...r, password: pw });
+  const emitNode = (r: PeerRecord, pw: string | null) => {
     const key = peerKey(r.ip, r.port);
-    if (!node.has(key) && !global.has(key)) node.set(key, r);
+    if (!node.has(key) && !global.has(key)) node.set(key, withPassword(r, pw));
   };
   const forward = (p: PeerSpec) => {
     const records = p.remote.kind === 'local-workload' ? localWorkloadRecords(facts, snapshot, p, rules) : sidesOf(store, facts, p, rules).forward;
@@ -118,7 +121,7 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
     if (pw === undefined) continue;
     for (const r of records) {
       const key = peerKey(r.ip, r.port);
-      if (!global.has(key)) global.set(key, { ...r, password: pw });
+      if (!global.has(key)) global.set(key, withPassword(r, pw));
     }
   }
   for (const p of facts.peers) {
@@ -126,18 +129,16 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
     const records = forward(p);
     const pw = records.length && p.remote.kind !== 'local-workload' ? password(p) : null;
     if (pw === undefined) continue;
-    for (const r of records) emitNode({ ...r, password: pw });
+    for (const r of records) emitNode(r, pw);
   }
   const self = facts.nodes.get(nodeName);
   for (const p of facts.peers) {
     if (!self || !rules.reverse(p) || !isReverseLocal(facts, p, self)) continue;
-    const peerNodes = sidesOf(store, facts, p, rules).local;
-    if (peerNodes.length === 0) continue;
+    const records = sidesOf(store, facts, p, rules).reverse;
+    if (records.length === 0) continue;
     const pw = password(p);
     if (pw === undefined) continue;
-    const families = p.remote.kind === 'ip' ? rules.reverseFamiliesOfIp(p) : bothFamilies;
-    const base = { settings: rules.settings(facts, p, 'reverse'), keepNextHop: rules.keepNextHop(p, 'reverse') };
-    for (const peerNode of peerNodes) for (const r of nodeAsPeers(facts, peerNode, p.name, families, base)) emitNode({ ...r, password: pw });
+    for (const r of records) emitNode(r, pw);
   }
   return { global, node };
 }
@@ -167,6 +168,8 @@ export interface PeerSides {
   readonly local: readonly NodeInfo[];
   /** The forward records, without password. */
   readonly forward: readonly PeerRecord[];
+  /** The local side's nodes as the records the remote side gets (the reverse sessions), without password. */
+  readonly reverse: readonly PeerRecord[];
 }
 
 function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec, rules: PeeringRules): PeerSides {
@@ -177,6 +180,7 @@ function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec, rules: Pe
     // Lists over all nodes are built only for the BGPPeers a node takes part in, once per node list.
     let local: readonly NodeInfo[] | undefined;
     let forward: readonly PeerRecord[] | undefined;
+    let reverse: readonly PeerRecord[] | undefined;
     sides = {
       get local() {
         return (local ??= localNodes(facts, p));
@@ -184,10 +188,20 @@ function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec, rules: Pe
       get forward() {
         return (forward ??= forwardRecords(facts, p, rules));
       },
+      get reverse() {
+        return (reverse ??= reverseRecords(facts, p, rules, this.local));
+      },
     };
     byPeer.set(p, sides);
   }
   return sides;
+}
+
+/** The reverse records of a BGPPeer: its local side's nodes, as the nodes it selects peer with them. */
+function reverseRecords(facts: ClusterFacts, p: PeerSpec, rules: PeeringRules, local: readonly NodeInfo[]): PeerRecord[] {
+  const families = p.remote.kind === 'ip' ? rules.reverseFamiliesOfIp(p) : bothFamilies;
+  const base = { settings: rules.settings(facts, p, 'reverse'), keepNextHop: rules.keepNextHop(p, 'reverse') };
+  return local.flatMap((n) => nodeAsPeers(facts, n, p.name, families, base));
 }
 
 /** Whether a node (by name, or its facts) is on the local side of a BGPPeer (a named node need not exist). */

@@ -131,8 +131,10 @@ function setContribution(index: ServiceIndex, key: string, byNode: ReadonlyMap<s
 function serviceContribution(svc: Service, eps: Endpoints | undefined, global: GlobalSettings): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const spec = svc.spec;
-  const clusterIp = spec.clusterIP ? parseIp(spec.clusterIP) : null;
-  if (!eps || !advertisedTypes.has(spec.type ?? 'ClusterIP') || !clusterIp || spec.externalTrafficPolicy !== 'Local') return out;
+  // Most Services are not Local: decided before any address is parsed.
+  if (!eps || spec.externalTrafficPolicy !== 'Local' || !advertisedTypes.has(spec.type ?? 'ClusterIP') || !spec.clusterIP) return out;
+  const clusterIp = parseIp(spec.clusterIP);
+  if (!clusterIp) return out;
   const routes: string[] = [];
   if (inAny(global.clusterCidrs, clusterIp.text)) routes.push(hostRoute(clusterIp.text));
   for (const ext of spec.externalIPs ?? []) if (inAny(global.externalCidrs, ext)) routes.push(hostRoute(parseIp(ext)!.text));

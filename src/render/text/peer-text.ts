@@ -1,4 +1,5 @@
 import type { PeerView } from '../view/view-types.js';
+import type { PeerPrinter } from './templates.js';
 import { tidyStable } from './tidy.js';
 
 /** A peer's (or a run of peers') text, and whether it passes through tidy unchanged. */
@@ -27,11 +28,18 @@ export function newPeerTextCache(): PeerTextCache {
  * text is kept; a long list (a large mesh) goes by chunks of peers, each chunk's text kept under
  * its first peer: after one node changes, one chunk is formatted again and the rest are reused.
  */
-export function peerListText(cache: PeerTextCache, peers: readonly PeerView[], print: (p: PeerView) => string): PeerText {
+export function peerListText(cache: PeerTextCache, peers: readonly PeerView[], printer: PeerPrinter): PeerText {
+  // Peers not formatted before go through the partial in one call (one per peer if that fails).
+  const formatNew = (list: readonly PeerView[]): void => {
+    const missing = [...new Set(list.filter((p) => !cache.texts.has(p)))];
+    if (missing.length < 2) return;
+    const texts = printer.runMany(missing);
+    texts?.forEach((text, i) => cache.texts.set(missing[i]!, { text, stable: tidyStable(text) }));
+  };
   const textOf = (p: PeerView): PeerText => {
     let t = cache.texts.get(p);
     if (t === undefined) {
-      const text = print(p);
+      const text = printer.run(p);
       t = { text, stable: tidyStable(text) };
       cache.texts.set(p, t);
     }
@@ -48,7 +56,10 @@ export function peerListText(cache: PeerTextCache, peers: readonly PeerView[], p
     return { text, stable };
   };
   // A short list is one chunk, not worth keeping apart from its peers' own texts.
-  if (peers.length <= CHUNK) return joined(0, peers.length);
+  if (peers.length <= CHUNK) {
+    formatNew(peers);
+    return joined(0, peers.length);
+  }
   let text = '';
   let stable = true;
   for (let from = 0; from < peers.length; from += CHUNK) {
@@ -57,6 +68,7 @@ export function peerListText(cache: PeerTextCache, peers: readonly PeerView[], p
     let t: PeerText;
     if (known && known.peers.length === to - from && known.peers.every((p, i) => p === peers[from + i])) t = known.text;
     else {
+      formatNew(peers.slice(from, to));
       t = joined(from, to);
       cache.chunks.set(peers[from]!, { peers: peers.slice(from, to), text: t });
     }

@@ -47,7 +47,7 @@ function renderFile(view: NodeView, templates: TemplateSet, name: string, store:
     if (!peer) return '';
     let cache = store.peerTexts.get(peer);
     if (!cache) store.peerTexts.set(peer, (cache = newPeerTextCache()));
-    const t = peerListText(cache, peers, peer.run);
+    const t = peerListText(cache, peers, peer);
     if (!t.stable || t.text === '') return t.text;
     setAside.push(t.text);
     return `${TOKEN_START}${setAside.length - 1}\u0001\n`;

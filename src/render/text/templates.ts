@@ -33,7 +33,15 @@ export interface CompiledTemplate {
 export interface TemplateSet {
   readonly files: ReadonlyMap<string, CompiledTemplate>;
   /** The `peer` partial, run on its own for each peer (null when the set has none). */
-  readonly peer: { readonly file: string; readonly run: (peer: PeerView) => string } | null;
+  readonly peer: PeerPrinter | null;
+}
+
+/** The `peer` partial as the render step runs it: one peer, or many in one template call. */
+export interface PeerPrinter {
+  readonly file: string;
+  readonly run: (peer: PeerView) => string;
+  /** Each peer's text, from one template call; null when the texts cannot be told apart (a value held the marker). */
+  readonly runMany: (peers: readonly PeerView[]) => string[] | null;
 }
 
 const compileOptions = { strict: true, noEscape: true, preventIndent: true, knownHelpersOnly: true, knownHelpers: { peerBlocks: true } } as const;
@@ -66,11 +74,11 @@ function locate(message: string): string {
 export function compileTemplates(sources: TemplateSources): TemplateSet {
   const env = Handlebars.create();
   env.registerHelper('peerBlocks', (peers: readonly PeerView[], options: Handlebars.HelperOptions) => (options.data as PeerBlocksData).peerBlocks(peers));
-  let peer: TemplateSet['peer'] = null;
+  let peer: PeerPrinter | null = null;
   for (const p of sources.partials) {
     const template = compileChecked(env, p);
     env.registerPartial(p.name, template);
-    if (p.name === 'peer') peer = { file: p.file, run: (view) => guarded(p.file, () => template(view)) };
+    if (p.name === 'peer') peer = peerPrinter(env, p.file, template);
   }
   const files = new Map<string, CompiledTemplate>();
   for (const f of sources.files) {
@@ -78,6 +86,26 @@ export function compileTemplates(sources: TemplateSources): TemplateSet {
     files.set(f.name, { file: f.file, run: (view, data) => guarded(f.file, () => template(view, { data })) });
   }
   return { files, peer };
+}
+
+/** Ends each peer's text in a batch formatted in one call (control characters: no view text holds them but a password). */
+const PEER_END = '\u0002bird-confd-peer-end\u0003';
+
+/**
+ * The peer partial run alone, and for many peers in one call: a top-level Handlebars call sets
+ * its helpers up anew, which for the thousands of peers of a mesh or a route reflector costs more
+ * than formatting them.
+ */
+function peerPrinter(env: typeof Handlebars, file: string, template: Handlebars.TemplateDelegate): PeerPrinter {
+  const list = env.compile(`{{#each this}}{{> peer}}${PEER_END}{{/each}}`, compileOptions);
+  return {
+    file,
+    run: (view) => guarded(file, () => template(view)),
+    runMany: (peers) => {
+      const parts = guarded(file, () => list(peers)).split(PEER_END);
+      return parts.length === peers.length + 1 ? parts.slice(0, -1) : null;
+    },
+  };
 }
 
 function compileChecked(env: typeof Handlebars, source: TemplateSource): Handlebars.TemplateDelegate {

@@ -1,0 +1,20 @@
+// Help texts that `bird-confd --help` prints: kept apart from the commands so that printing them
+// loads no command module.
+import { renderFlagsHelp } from './common.js';
+
+/** Help text of `bird-confd render`. */
+export const renderUsage = `Usage: bird-confd render -f PATH [-f PATH ...] [--node NAME] [--out DIR] [options]
+
+Renders one node's BIRD configuration from manifests, with no cluster.
+
+${renderFlagsHelp}
+  -o, --out DIR         write the files into DIR, replacing it as a whole (created if needed);
+                        without it, every file is printed under a "==> name <==" header line,
+                        with passwords shown as "***"
+      --show-secrets    print passwords in the preview as they are
+  -h, --help            this help
+
+Environment: NODENAME, CALICO_ROUTER_ID, NAMESPACE, CALICO_K8S_NODE_REF (the node name used by
+Endpoints), CALICO_ADVERTISE_CLUSTER_IPS (comma-separated CIDRs, overrides serviceClusterIPs).
+
+Exit status: 0 rendered; 1 bad input (one line per problem: file, object, field); 2 bad usage.`;
