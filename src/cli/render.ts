@@ -4,7 +4,7 @@ import { holdsSecret } from '../render/index.js';
 import { maskPasswords } from '../render/mask.js';
 import { loadAndRender, renderFlags, renderFlagsHelp, renderOptionsFrom } from './common.js';
 import { InputError } from './errors.js';
-import { replaceDir } from './output-dir.js';
+import { writeSet } from '../watch/output-dir.js';
 
 /** Help text of `bird-confd render`. */
 export const renderUsage = `Usage: bird-confd render -f PATH [-f PATH ...] [--node NAME] [--out DIR] [options]
@@ -12,9 +12,10 @@ export const renderUsage = `Usage: bird-confd render -f PATH [-f PATH ...] [--no
 Renders one node's BIRD configuration from manifests, with no cluster.
 
 ${renderFlagsHelp}
-  -o, --out DIR         write the files into DIR, replacing it as a whole (created if needed);
-                        without it, every file is printed under a "==> name <==" header line,
-                        with passwords shown as "***"
+  -o, --out DIR         write the files into DIR (created if needed) as "watch" does: each file
+                        a symlink into the current generation, all swapped at once; without it,
+                        every file is printed under a "==> name <==" header line, with
+                        passwords shown as "***"
       --show-secrets    print passwords in the preview as they are
   -h, --help            this help
 
@@ -44,7 +45,7 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     if (lp.enabled) process.stderr.write(`note: service loop prevention needs this policy rule (the watch daemon keeps it): ip -${f.family === 'ipv4' ? 4 : 6} rule add not iif lo lookup ${lp.kernelTable} priority 1000\n`);
   }
   if (values.out) {
-    await replaceDir(values.out, result.files, (name) => holdsSecret(view, name));
+    writeSet(values.out, result.files, (name) => holdsSecret(view, name));
   } else {
     // A preview on a terminal or in a CI log must not leak passwords: masked unless asked for.
     for (const [name, text] of result.files) process.stdout.write(`==> ${name} <==\n${values['show-secrets'] ? text : maskPasswords(text)}\n`);

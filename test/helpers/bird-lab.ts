@@ -57,11 +57,11 @@ export class BirdLab {
     }
   }
 
-  /** Starts `bird -f -c config` in namespace `index` (0 or 1); resolves once its socket answers. */
-  async start(index: 0 | 1, config: string, name: string): Promise<LabBird> {
+  /** Starts `bird -f -c config` (or `binary`) in namespace `index` (0 or 1); resolves once its socket answers. */
+  async start(index: 0 | 1, config: string, name: string, binary?: string): Promise<LabBird> {
     const ns = this.namespaces[index];
     const socket = join(this.dir, `${name}.ctl`);
-    const started = startBirdIn(ns, config, socket, join(this.dir, `${name}.pid`));
+    const started = startBirdIn(ns, config, socket, join(this.dir, `${name}.pid`), { binary });
     const bird = { ns, socket, child: started.child };
     this.birds.push(bird);
     await started.answering;
@@ -86,7 +86,7 @@ export function startBirdIn(
   config: string,
   socket: string,
   pidFile: string,
-  options: { binary?: 'bird' | 'bird6'; cwd?: string } = {},
+  options: { binary?: string; cwd?: string } = {},
 ): { child: ChildProcess; stderr: () => string; answering: Promise<void> } {
   const binary = options.binary ?? 'bird';
   const child = spawn('ip', ['netns', 'exec', ns, binary, '-f', '-c', config, '-s', socket, '-P', pidFile], { cwd: options.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
