@@ -93,7 +93,8 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     server?.close();
     server?.closeAllConnections();
     // A source may still hold a retry timer or a half-open stream: they must not keep the process.
-    setTimeout(() => process.exit(), 250).unref();
+    // (After the exit code is set: the promise chain up to main's caller runs before an immediate.)
+    setImmediate(() => process.exit()).unref();
   }
 }
 
@@ -113,6 +114,7 @@ async function run(daemon: Daemon, settings: WatchSettings, logger: Logger, metr
     stopDrift();
     await stopWithin(daemon, settings.out, STOP_WAIT_MS);
     clearInterval(keepAlive);
+    logger.info('stopped');
   }
   if (!settings.oneshot) return 0;
   const s = daemon.state;
