@@ -15,8 +15,9 @@ RUN npm ci && npm run build
 
 # Runtime stage: production dependencies, the compiled code and the templates.
 FROM node:20-slim
-# Debian's bird (1.6): `bird -p` checks a staged config before it is swapped in, and birdc talks
-# to the control socket. policy-rc.d keeps the package from starting a BIRD during the build.
+# Debian's bird (1.6) and birdc. The default check asks calico-node's own BIRD over its control
+# socket (configure check); Debian's `bird -p` (--check parse) lacks Calico's krt_tunnel.
+# policy-rc.d keeps the package from starting a BIRD during the build.
 # Debian ships no birdcl; birdc given a command runs it non-interactively, so birdcl (the default
 # reload command) points to it.
 RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d \

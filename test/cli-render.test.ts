@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -55,14 +55,19 @@ describe('bird-confd render', () => {
     assert.match(r.stdout, /protocol bgp Mesh_10_0_0_2 from bgp_template/);
   });
 
-  test('--out writes exactly the six files and replaces the folder as a whole', () => {
+  test('--out writes the six files as watch does: links into one generation, swapped as a whole', () => {
     const out = join(work, 'out');
-    assert.equal(cli(['render', '--node', 'a', '--out', out, '-f', manifest(good)]).code, 0);
-    writeFileSync(join(out, 'stale.cfg'), 'left over');
+    const pw = good + y.peer('p', '{peerIP: 192.0.2.1, asNumber: 65000, password: {secretKeyRef: {name: s, key: k}}}') + y.secret('s', '{k: fake-secret-2}');
+    assert.equal(cli(['render', '--node', 'a', '--out', out, '--passwords', 'separate-file', '-f', manifest(pw)]).code, 0);
+    assert.ok(existsSync(join(out, 'bird_passwords.cfg')));
     assert.equal(cli(['render', '--node', 'b', '--out', out, '-f', manifest(good)]).code, 0);
-    assert.deepEqual(readdirSync(out).sort(), ['bird.cfg', 'bird6.cfg', 'bird6_aggr.cfg', 'bird6_ipam.cfg', 'bird_aggr.cfg', 'bird_ipam.cfg']);
+    const six = ['bird.cfg', 'bird6.cfg', 'bird6_aggr.cfg', 'bird6_ipam.cfg', 'bird_aggr.cfg', 'bird_ipam.cfg'];
+    // A file of the previous set that the new one lacks is gone; one generation is left.
+    assert.deepEqual(readdirSync(out).filter((f) => !f.startsWith('..')).sort(), six);
+    assert.equal(readdirSync(out).filter((f) => f.startsWith('..gen-')).length, 1);
+    for (const f of six) assert.equal(readlinkSync(join(out, f)), join('..data', f));
     assert.match(readFileSync(join(out, 'bird.cfg'), 'utf8'), /router id 10\.0\.0\.2;/);
-    assert.deepEqual(readdirSync(work).filter((f) => f.includes('staging')), [], 'staging debris left');
+    assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('..tmp-')), [], 'staging debris left');
   });
 
   test('NODENAME and CALICO_ROUTER_ID come from the environment', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -243,6 +243,16 @@ describe('bird-confd diff', () => {
     writeFiles(out, renderYaml(nodes, 'a'));
     const r = await runCli(['diff', '-f', file('same.yaml', nodes), '--node', 'a', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^No change/);
+  });
+
+  test('a folder in the layout watch and render --out write (links into a generation) is read through its links', async () => {
+    const out = join(work, 'layout');
+    const made = await runCli(['render', '-f', file('layout.yaml', nodes), '--node', 'a', '--out', out]);
+    assert.equal(made.code, 0, made.stderr);
+    assert.ok(lstatSync(join(out, 'bird.cfg')).isSymbolicLink());
+    const r = await runCli(['diff', '-f', join(work, 'layout.yaml'), '--node', 'a', '--out', out]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^No change/);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -23,6 +23,15 @@ function state(k: number): string {
   );
 }
 
+/** Whether a set was swapped into `out` after `since` (the `..data` link is replaced by each swap). */
+function swappedSince(out: string, since: number): boolean {
+  try {
+    return lstatSync(join(out, '..data')).mtimeMs > since;
+  } catch {
+    return false;
+  }
+}
+
 function expected(k: number): Map<string, string> {
   return renderNodeWithTemplates(snapshotOf(parseManifestText(state(k), 's.yaml').resources), 'a').files!;
 }
@@ -42,12 +51,16 @@ describe('crash safety', () => {
     for (let round = 0; round < 50; round++) {
       // No check in the daemon: it would only slow the applies this test interrupts; the files in place are parsed below.
       const child = spawn(process.execPath, ['bin/bird-confd.js', 'watch', '-f', dir, '--node', 'a', '--out', out, '--debounce', '0', '--no-reload', '--no-check'], { stdio: 'ignore' });
-      const killAt = Date.now() + 500 + Math.floor(Math.random() * 700);
+      const spawned = Date.now();
+      // Even rounds: a moment after the start (start-up, first apply); odd rounds: a moment after
+      // this process swapped a set in, i.e. during later applies, however slow start-up is here.
+      let killAt = round % 2 === 0 ? spawned + 300 + Math.floor(Math.random() * 1700) : Infinity;
       while (Date.now() < killAt) {
         k++;
         candidates.set(k, expected(k));
         writeFileSync(join(dir, 'state.yaml'), state(k));
         await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20)));
+        if (killAt === Infinity && (swappedSince(out, spawned) || Date.now() - spawned > 15_000)) killAt = Date.now() + Math.floor(Math.random() * 800);
       }
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));

@@ -4,8 +4,8 @@ import { maskSecrets } from '../render/mask.js';
 import { reloadImpact, type ReloadImpact } from '../inspect/reload-impact.js';
 import { unifiedDiff } from '../inspect/unified-diff.js';
 import { table } from '../inspect/format.js';
+import { defaultConfigDir, readOutputDir } from '../watch/output-dir.js';
 import { loadAndRender, renderFlags, renderFlagsHelp, renderOptionsFrom } from './common.js';
-import { defaultConfigDir, readConfigDir } from './config-dir.js';
 import { UsageError } from './errors.js';
 import { troubleIsTwo } from './trouble.js';
 
@@ -57,7 +57,7 @@ async function runDiff(argv: string[], env: NodeJS.ProcessEnv): Promise<number> 
     process.stderr.write('bird-confd diff: nothing rendered\n');
     return 2;
   }
-  const onDisk = await readConfigDir(out, true);
+  const onDisk = readOutputDir(out, true);
   if (!onDisk) {
     process.stderr.write(`bird-confd diff: cannot read ${out}\n`);
     return 2;

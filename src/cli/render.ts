@@ -4,7 +4,7 @@ import { secretFileNames } from '../render/index.js';
 import { maskSecrets } from '../render/mask.js';
 import { loadAndRender, renderFlags, renderOptionsFrom } from './common.js';
 import { InputError } from './errors.js';
-import { replaceDir } from './output-dir.js';
+import { writeSet } from '../watch/output-dir.js';
 import { renderUsage } from './usage.js';
 
 export { renderUsage };
@@ -31,7 +31,7 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   }
   if (values.out) {
     const secrets = secretFileNames(view, result.files);
-    await replaceDir(values.out, result.files, (name) => secrets.has(name));
+    writeSet(values.out, result.files, (name) => secrets.has(name));
   } else {
     // A preview on a terminal or in a CI log must not leak passwords: masked unless asked for.
     for (const [name, text] of result.files) process.stdout.write(`==> ${name} <==\n${values['show-secrets'] ? text : maskSecrets(text)}\n`);

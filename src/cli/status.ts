@@ -4,10 +4,11 @@ import { hasErrors } from '../model/diagnostics.js';
 import { compareDaemon, compareFiles, renderedDaemon, statusReport, type DaemonReport, type RunningDaemon } from '../inspect/compare.js';
 import { formatStatus } from '../inspect/format.js';
 import { withBirdControl } from '../watch/bird-control.js';
+import { defaultConfigDir, readOutputDir } from '../watch/output-dir.js';
+import { readStatusFile, type DaemonStatusFile } from '../watch/status-file.js';
 import { loadAndRender, renderFlags, renderFlagsHelp, renderOptionsFrom } from './common.js';
 import { UsageError } from './errors.js';
 import { troubleIsTwo } from './trouble.js';
-import { readConfigDir, defaultConfigDir } from './config-dir.js';
 
 /** Help text of `bird-confd status`. */
 export const statusUsage = `Usage: bird-confd status [--out DIR] [--socket PATH] [--socket6 PATH] [-f PATH ...] [--node NAME]
@@ -28,8 +29,12 @@ manifests gives now.
 ${renderFlagsHelp}
   -h, --help            this help
 
+When the watch daemon had to undo a reload (sessions did not come back), BIRD runs the previous
+config, not the files in DIR: status says so first, with the sessions that did not come back.
+
 Exit status: 0 every rendered session runs and is Established (and the files are up to date);
-1 drift, a session down, or files out of date; 2 a daemon could not be asked, bad input or usage.`;
+1 drift, a session down, an undone reload, or files out of date; 2 a daemon could not be asked,
+bad input or usage.`;
 
 /** `bird-confd status`: returns the exit code. */
 export async function statusCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -60,7 +65,7 @@ async function runStatus(argv: string[], env: NodeJS.ProcessEnv): Promise<number
   const timeoutMs = values.timeout === undefined ? 5000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout must be a positive number of milliseconds');
   const out = values.out ?? defaultConfigDir;
-  const onDisk = await readConfigDir(out);
+  const onDisk = readOutputDir(out);
   if (!onDisk) {
     process.stderr.write(`bird-confd status: cannot read the rendered files in ${out}\n`);
     return 2;
@@ -86,10 +91,22 @@ async function runStatus(argv: string[], env: NodeJS.ProcessEnv): Promise<number
     if (!rendered && !existsSync(socket)) continue;
     daemons.push(compareDaemon(daemon, socket, rendered, await askBird(socket, timeoutMs)));
   }
-  const report = statusReport(node, out, daemons, files);
-  process.stdout.write(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+  const base = statusReport(node, out, daemons, files);
+  // The daemon records an undone reload: BIRD runs the previous config, not these files.
+  const rolledBack = readStatusFile(out).rolledBack;
+  const report = { ...base, ok: base.ok && !rolledBack.bird && !rolledBack.bird6, rolledBack };
+  process.stdout.write(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${undoneLines(out, rolledBack)}${formatStatus(report)}`);
   if (report.summary.unreachable > 0) return 2;
   return report.ok ? 0 : 1;
+}
+
+function undoneLines(out: string, rolledBack: DaemonStatusFile['rolledBack']): string {
+  return (['bird', 'bird6'] as const)
+    .flatMap((daemon) => {
+      const r = rolledBack[daemon];
+      return r ? [`${daemon} RUNS THE PREVIOUS CONFIG: the reload of the files in ${out} (set ${r.undone}) was undone at ${r.at}, because ${r.lost.join(', ')} did not come back; bird-confd waits for the next change\n`] : [];
+    })
+    .join('');
 }
 
 async function askBird(socket: string, timeoutMs: number): Promise<RunningDaemon> {

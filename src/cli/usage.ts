@@ -8,9 +8,10 @@ export const renderUsage = `Usage: bird-confd render -f PATH [-f PATH ...] [--no
 Renders one node's BIRD configuration from manifests, with no cluster.
 
 ${renderFlagsHelp}
-  -o, --out DIR         write the files into DIR, replacing it as a whole (created if needed);
-                        without it, every file is printed under a "==> name <==" header line,
-                        with passwords shown as "***"
+  -o, --out DIR         write the files into DIR (created if needed) as "watch" does: each file
+                        a symlink into the current generation, all swapped at once; without it,
+                        every file is printed under a "==> name <==" header line, with
+                        passwords shown as "***"
       --show-secrets    print passwords in the preview as they are
   -h, --help            this help
 

@@ -1,18 +1,16 @@
-import { parseArgs } from 'node:util';
-import { join } from 'node:path';
-import { Daemon, type Reloader } from '../watch/daemon.js';
-import { startHealthServer } from '../watch/health.js';
-import { createLogger, logLevelOf } from '../watch/logger.js';
-import { DaemonMetrics } from '../watch/metrics.js';
-import { runCommand } from '../watch/apply.js';
-import { BirdControl } from '../watch/bird-control.js';
-import { safeReload } from '../watch/safe-reload.js';
-import { createSources } from '../watch/sources.js';
-import { syncLoopPreventionRule } from '../watch/policy-rule.js';
+import type { Logger } from 'pino';
+import { Daemon } from '../watch/daemon.js';
 import { startDriftCheck } from '../watch/drift.js';
-import { renderFlags, renderFlagsHelp, renderOptionsOf } from './common.js';
-import { UsageError } from './errors.js';
-import { windowsReloadCommand } from '../render/view/windows-view.js';
+import { daemonHealth, startHealthServer } from '../watch/health.js';
+import { createLogger } from '../watch/logger.js';
+import { DaemonMetrics } from '../watch/metrics.js';
+import { cleanStale } from '../watch/output-dir.js';
+import { loopPreventionRules } from '../watch/policy-rule.js';
+import { defaultSafeReload } from '../watch/safe-reload.js';
+import { createSources } from '../watch/sources.js';
+import { renderFlagsHelp } from './common.js';
+import { checksOf, probeOf, reloaderOf, reloadsOverSocket } from './watch-parts.js';
+import { watchSettings, type WatchSettings } from './watch-settings.js';
 
 /** Help text of `bird-confd watch`. */
 export const watchUsage = `Usage: bird-confd watch [--datastore file|etcdv3|kubernetes] [--node NAME] [--out DIR] [options]
@@ -29,18 +27,24 @@ ${renderFlagsHelp}
       --oneshot         wait for the first complete sync, render, check, apply, reload, exit
                         (0 on success, 1 on failure), like confd -onetime
       --debounce MS     changes within this window make one render (default 100)
-      --check-cmd CMD   check of the staged bird.cfg, {file} = its path (default: bird -p -c {file})
-      --check-cmd6 CMD  the same for bird6.cfg (default: bird6 -p -c {file})
-      --no-check        do not check staged files
+      --check MODE      how a staged set is checked before the swap: socket (the running BIRD
+                        checks it: configure check "<staged bird.cfg>" over --socket; the default
+                        where BIRD is reloaded over its socket), parse (bird -p -c, bird6 -p -c;
+                        the default otherwise) or none
+      --check-cmd CMD   check the staged bird.cfg with this command, {file} = its path
+                        (e.g. /opt/calico/bird -p -c {file})
+      --check-cmd6 CMD  the same for bird6.cfg
+      --no-check        the same as --check none
       --reload-cmd CMD  reload bird with a shell command instead of its control socket (with
                         --target windows the default is powershell -File OUT\\config-bgp.ps1)
       --reload-cmd6 CMD reload bird6 with a shell command
       --socket PATH     bird's control socket (default /var/run/calico/bird.ctl)
       --socket6 PATH    bird6's control socket (default /var/run/calico/bird6.ctl)
       --reload-mode M   timeout (default: configure check, configure timeout, then configure
-                        confirm once the sessions that were up are up again, else undo) or plain
-      --reload-timeout S  BIRD undoes an unconfirmed reload after S seconds (default 120)
-      --reload-grace S  seconds sessions get to come back before the reload is undone (default 60)
+                        confirm once the sessions that were up are up again, else undo; sessions
+                        whose own configuration changed may stay down) or plain
+      --reload-timeout S  BIRD undoes an unconfirmed reload after S seconds (default ${defaultSafeReload.timeoutSeconds})
+      --reload-grace S  seconds sessions get to come back before the reload is undone (default ${defaultSafeReload.graceMs / 1000})
       --no-reload       write files only
       --drift-interval S  every S seconds compare what BIRD runs (over its socket) with the
                         applied files, as "status" does; on drift, log it and reload (default 60;
@@ -55,132 +59,87 @@ ${renderFlagsHelp}
 Environment (as calico-node): NODENAME, DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_CA_CERT_FILE,
 ETCD_CERT_FILE, ETCD_KEY_FILE, KUBECONFIG, NAMESPACE, CALICO_ROUTER_ID, BGP_LOGSEVERITYSCREEN.`;
 
+/** How long a stop waits for the work in progress before it abandons it (the whole stop stays under 2 s). */
+const STOP_WAIT_MS = 1500;
+
 /** `bird-confd watch`: runs until SIGTERM/SIGINT (or once with --oneshot); returns the exit code. */
 export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...renderFlags,
-      datastore: { type: 'string', short: 'd' },
-      out: { type: 'string', short: 'o' },
-      oneshot: { type: 'boolean' },
-      debounce: { type: 'string' },
-      'check-cmd': { type: 'string' },
-      'check-cmd6': { type: 'string' },
-      'no-check': { type: 'boolean' },
-      'reload-cmd': { type: 'string' },
-      'reload-cmd6': { type: 'string' },
-      socket: { type: 'string' },
-      socket6: { type: 'string' },
-      'reload-mode': { type: 'string' },
-      'reload-timeout': { type: 'string' },
-      'reload-grace': { type: 'string' },
-      'no-reload': { type: 'boolean' },
-      'metrics-address': { type: 'string' },
-      'drift-interval': { type: 'string' },
-      'degraded-after': { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
+  const settings = watchSettings(argv, env);
+  if (!settings) {
     process.stdout.write(`${watchUsage}\n`);
     return 0;
   }
-  const node = values.node ?? env.NODENAME;
-  if (!node) throw new UsageError('watch needs --node NAME (or env NODENAME)');
-  const datastore = values.datastore ?? env.DATASTORE_TYPE ?? (values.file?.length ? 'file' : 'kubernetes');
-  if (!['file', 'etcdv3', 'kubernetes'].includes(datastore)) throw new UsageError(`--datastore must be file, etcdv3 or kubernetes, not ${JSON.stringify(datastore)}`);
-  if (datastore === 'file' && !values.file?.length) throw new UsageError('--datastore file needs -f PATH');
-  const debounceMs = Number(values.debounce ?? 100);
-  if (!Number.isInteger(debounceMs) || debounceMs < 0) throw new UsageError('--debounce must be a whole number of milliseconds');
-  const render = renderOptionsOf(values, env);
-  const target = render.target;
-  const reloadMode = values['reload-mode'] ?? 'timeout';
-  if (reloadMode !== 'timeout' && reloadMode !== 'plain') throw new UsageError('--reload-mode must be timeout or plain');
-
-  const logger = createLogger(logLevelOf(values['log-level'] ?? env.BGP_LOGSEVERITYSCREEN));
+  const logger = createLogger(settings.logLevel);
   const metrics = new DaemonMetrics();
-  const out = values.out ?? '/etc/calico/confd/config';
-  const checks = new Map<string, string>();
-  if (!values['no-check'] && target !== 'windows') {
-    checks.set('bird.cfg', values['check-cmd'] ?? 'bird -p -c {file}');
-    checks.set('bird6.cfg', values['check-cmd6'] ?? 'bird6 -p -c {file}');
-  }
-  const sockets = { ipv4: values.socket ?? '/var/run/calico/bird.ctl', ipv6: values.socket6 ?? '/var/run/calico/bird6.ctl' };
-  // On a Windows node the scripts are applied by Calico's config-bgp.ps1 in the output folder.
-  const commands = { ipv4: values['reload-cmd'] ?? (target === 'windows' ? windowsReloadCommand(out) : undefined), ipv6: values['reload-cmd6'] ?? (target === 'windows' ? 'true' : undefined) };
-  const reload: Reloader | null = values['no-reload']
-    ? null
-    : async (family) => {
-        const command = commands[family];
-        if (command) return runCommand(command);
-        const control = await BirdControl.open(sockets[family], { timeoutMs: 10_000 });
-        try {
-          const r = await safeReload(control, { mode: reloadMode, timeoutSeconds: Number(values['reload-timeout'] ?? 120), graceMs: Number(values['reload-grace'] ?? 60) * 1000 });
-          return r.outcome;
-        } finally {
-          control.close();
-        }
-      };
-  const sources = await createSources(datastore as 'file' | 'etcdv3' | 'kubernetes', { files: values.file ?? [], env, node, logger });
+  const sources = await createSources(settings.datastore, { files: settings.files, env, node: settings.node, logger });
   const daemon = new Daemon({
-    node,
-    out,
+    node: settings.node,
+    out: settings.out,
     sources,
-    debounceMs,
-    checks,
-    reload,
+    debounceMs: settings.debounceMs,
+    render: settings.render,
+    checks: checksOf(settings, logger),
+    reload: reloaderOf(settings, logger),
+    probe: probeOf(settings),
     logger,
     metrics,
-    render,
-    afterRender: async (view) => {
-      if (target === 'windows') return;
-      // Keep the loop-prevention policy rule in step with the mode (idempotent; logged on change).
-      for (const f of [view.ipv4, view.ipv6]) {
-        const lp = f.loopPrevention;
-        const action = await syncLoopPreventionRule(lp.enabled, lp.kernelTable, f.family === 'ipv4' ? 4 : 6);
-        if (action === 'added' || action === 'removed') logger.info({ family: f.family, table: lp.kernelTable, action }, 'loop prevention policy rule');
-      }
-    },
+    afterRender: settings.render.target === 'windows' ? undefined : loopPreventionRules(logger),
   });
-  const degradedAfterMs = Number(values['degraded-after'] ?? 10) * 1000;
-  const server = values['metrics-address']
-    ? await startHealthServer(values['metrics-address'], metrics, () => ({
-        live: true,
-        ready: daemon.state.firstRunDone && daemon.degradedSources(degradedAfterMs).length === 0 && daemon.state.lastApplyOk,
-        detail: daemon.degradedSources(degradedAfterMs).length
-          ? `degraded: ${daemon.degradedSources(degradedAfterMs).join(', ')} out of sync for ${degradedAfterMs / 1000} s or more; the last good files stay`
-          : !daemon.state.firstRunDone
-            ? 'waiting for the first sync'
-            : daemon.state.lastError ?? (daemon.allSourcesSynced() ? 'in sync' : 'a source is reconnecting'),
-      }))
-    : null;
-  logger.info({ node, datastore, out: join(out) }, 'starting');
-  await daemon.start();
-  const driftSeconds = Number(values['drift-interval'] ?? 60);
-  const stopDrift = reload && !commands.ipv4 && driftSeconds > 0 && target !== 'windows' ? startDriftCheck(daemon, sockets, driftSeconds * 1000, logger, metrics) : () => undefined;
-  if (values.oneshot) {
-    stopDrift();
-    await daemon.firstRun;
-    await daemon.stop();
+  const server = settings.metricsAddress ? await startHealthServer(settings.metricsAddress, metrics, () => daemonHealth(daemon, settings.degradedAfterMs)) : null;
+  logger.info({ node: settings.node, datastore: settings.datastore, out: settings.out }, 'starting');
+  try {
+    return await run(daemon, settings, logger, metrics);
+  } finally {
     server?.close();
-    return daemon.state.lastApplyOk && daemon.state.lastError === null ? 0 : 1;
+    server?.closeAllConnections();
+    // A source may still hold a retry timer or a half-open stream: they must not keep the process.
+    // (After the exit code is set: the promise chain up to main's caller runs before an immediate.)
+    setImmediate(() => process.exit()).unref();
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'stopping');
-      stopDrift();
-      const deadline = new Promise((r) => setTimeout(r, 1500));
-      void Promise.race([daemon.stop(), deadline]).then(() => {
-        server?.close();
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** Runs the daemon until a signal (or, with --oneshot, the first apply), then stops it. */
+async function run(daemon: Daemon, settings: WatchSettings, logger: Logger, metrics: DaemonMetrics): Promise<number> {
+  const signalled = untilSignal();
+  // Retry timers do not hold the process (so that a stop never waits for them): this does, until the stop.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  // start() resolves after the first sync; only its failure matters here.
+  const failed = daemon.start().then(() => new Promise<never>(() => undefined));
+  const stopDrift = startDrift(daemon, settings, logger, metrics);
+  try {
+    const first = settings.oneshot ? daemon.firstRun.then(() => null) : new Promise<never>(() => undefined);
+    const signal = await Promise.race([signalled, first, failed]);
+    if (signal) logger.info({ signal }, 'stopping');
+  } finally {
+    stopDrift();
+    await stopWithin(daemon, settings.out, STOP_WAIT_MS);
+    clearInterval(keepAlive);
+    logger.info('stopped');
+  }
+  if (!settings.oneshot) return 0;
+  const s = daemon.state;
+  return s.firstRunDone && s.lastApplyOk && s.lastError === null && daemon.rollbacks().size === 0 && !daemon.reloadsPending() ? 0 : 1;
+}
+
+function startDrift(daemon: Daemon, settings: WatchSettings, logger: Logger, metrics: DaemonMetrics): () => void {
+  const overSocket = reloadsOverSocket(settings, 'ipv4') || reloadsOverSocket(settings, 'ipv6');
+  if (settings.oneshot || !overSocket || settings.driftMs <= 0) return () => undefined;
+  return startDriftCheck(daemon, probeOf(settings), settings.driftMs, logger, metrics);
+}
+
+/** Resolves with the name of the first SIGTERM or SIGINT. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
   });
-  return 0;
+}
+
+/**
+ * Stops the daemon, waiting at most `ms` for the work in progress; then removes any generation
+ * that was staged but not swapped in (a check still running), so no staging debris is left.
+ */
+async function stopWithin(daemon: Daemon, out: string, ms: number): Promise<void> {
+  await Promise.race([daemon.stop(), new Promise((r) => setTimeout(r, ms).unref())]);
+  cleanStale(out);
 }

@@ -51,6 +51,24 @@ export function reloadImpact(before: ReadonlyMap<string, string>, after: Readonl
   return { protocols, notes };
 }
 
+/**
+ * The BGP protocols of `daemon` that exist before and after and whose own options (their
+ * template's included, constants resolved) changed: a reload restarts them on purpose, and the
+ * other side may need the same change before they come back (a new password or AS number).
+ * Filter-only changes and a new router id do not count: those sessions are meant to stay up.
+ */
+export function reconfiguredSessions(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>, daemon: Daemon): string[] {
+  const main = daemon === 'bird' ? 'bird.cfg' : 'bird6.cfg';
+  if (!before.has(main) || !after.has(main)) return [];
+  const old = readBirdConfig(before, main);
+  const cur = readBirdConfig(after, main);
+  const now = new Map(cur.protocols.filter((p) => p.type === 'bgp').map((p) => [p.name, p]));
+  return old.protocols
+    .filter((o) => o.type === 'bgp' && now.has(o.name))
+    .filter((o) => statementChanges(effectiveStatements(o, old), old, effectiveStatements(now.get(o.name)!, cur), cur).some((c) => !inPlace.test(c.key) && !routeOnly.test(c.key)))
+    .map((o) => o.name);
+}
+
 function daemonImpact(daemon: Daemon, old: BirdConfig, cur: BirdConfig): ProtocolImpact[] {
   const oldBgp = new Map(old.protocols.filter((p) => p.type === 'bgp').map((p) => [p.name, p]));
   const newBgp = new Map(cur.protocols.filter((p) => p.type === 'bgp').map((p) => [p.name, p]));

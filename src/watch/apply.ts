@@ -1,21 +1,8 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { maskSecrets } from '../render/mask.js';
-
-/**
- * The output folder's layout, which makes a swap atomic and crash safe while BIRD keeps reading
- * fixed paths: each file `DIR/bird.cfg` is a symlink to `..data/bird.cfg`; `DIR/..data` is a
- * symlink to the current generation folder `DIR/..gen-*`. A new set is written into a new
- * generation folder (same file system), checked there, and swapped in by renaming a new `..data`
- * link over the old one: one atomic step, so a reader sees all old or all new files.
- *
- * The file system calls are synchronous: a set is a handful of small files, and each call through
- * the thread pool would cost more than the call itself (the checks still run asynchronously).
- */
-export const DATA_LINK = '..data';
-const GEN_PREFIX = '..gen-';
+import { discardStaged, isCurrent, stageSet, swapIn, type OutputFs } from './output-dir.js';
 
 /** A check or reload failure: the message comes from BIRD or the command, passwords masked. */
 export class CommandError extends Error {
@@ -33,25 +20,6 @@ export function runCommand(command: string, timeoutMs = 60_000): Promise<string>
   });
 }
 
-/** The files currently in place in `dir` (through the links), or an empty map. */
-export async function readCurrentSet(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let gen: string;
-  try {
-    gen = readlinkSync(join(dir, DATA_LINK));
-  } catch {
-    return out;
-  }
-  let names: string[];
-  try {
-    names = readdirSync(join(dir, gen));
-  } catch {
-    return out;
-  }
-  for (const name of names) out.set(name, readFileSync(join(dir, gen, name), 'utf8'));
-  return out;
-}
-
 /** A short, stable hash of a file set (for metrics and logs; never of secrets in the clear). */
 export function setHash(files: ReadonlyMap<string, string>): string {
   const h = createHash('sha256');
@@ -64,12 +32,18 @@ export function sameSet(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, s
   return a.size === b.size && [...a].every(([name, text]) => b.get(name) === text);
 }
 
+/** Checks one staged main file (its includes sit beside it); rejects when it must not be swapped in. */
+export type StagedCheck = (file: string) => Promise<void>;
+
 /** Options of one apply. */
 export interface ApplyOptions {
-  /** Check commands per main file, `{file}` replaced by the staged path (e.g. `bird -p -c {file}`). */
-  readonly checks: ReadonlyMap<string, string>;
+  /** Checks per main file name, run on the staged copy. */
+  readonly checks: ReadonlyMap<string, StagedCheck>;
   /** Whether a file must be mode 0600 (it holds a password). */
   readonly secret: (name: string) => boolean;
+  /** Once aborted (the daemon stops), a set that is still being checked is not swapped in. */
+  readonly signal?: AbortSignal;
+  readonly fs?: OutputFs;
 }
 
 /**
@@ -77,68 +51,25 @@ export interface ApplyOptions {
  * the generation is removed and the old files stay; nothing else is touched.
  */
 export async function applySet(dir: string, files: ReadonlyMap<string, string>, options: ApplyOptions): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  const gen = `${GEN_PREFIX}${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-  const genDir = join(dir, gen);
-  mkdirSync(genDir);
+  const staged = stageSet(dir, files, options.secret, options.fs);
   try {
-    for (const [name, text] of files) {
-      const mode = options.secret(name) ? 0o600 : 0o644;
-      writeFileSync(join(genDir, name), text, { mode });
-      chmodSync(join(genDir, name), mode);
+    for (const [name, check] of options.checks) {
+      if (files.has(name)) await check(join(staged.path, name));
     }
-    for (const [name, command] of options.checks) {
-      if (files.has(name)) await runCommand(command.replaceAll('{file}', shellQuote(join(genDir, name))));
-    }
-    // Links for new files first (they dangle until the swap; no old file includes them).
-    for (const name of files.keys()) ensureLink(dir, name);
-    replaceLink(join(dir, DATA_LINK), gen);
+    options.signal?.throwIfAborted();
+    swapIn(staged, files.keys(), options.fs);
   } catch (err) {
-    rmSync(genDir, { recursive: true, force: true });
+    // A failure after the swap (removing the previous generation) must not remove the new one.
+    if (!isCurrent(staged)) discardStaged(staged, options.fs);
     throw err;
   }
-  for (const entry of readdirSync(dir)) {
-    if (entry.startsWith(GEN_PREFIX) && entry !== gen) rmSync(join(dir, entry), { recursive: true, force: true });
-    else if (!entry.startsWith('..') && !files.has(entry) && isDataLink(dir, entry)) unlinkSync(join(dir, entry));
-  }
 }
 
-/** Removes generations that `..data` does not point at (left by a crash) and stale temp links. */
-export async function cleanStale(dir: string): Promise<void> {
-  const current = readlinkOrNull(join(dir, DATA_LINK));
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    if ((entry.startsWith(GEN_PREFIX) && entry !== current) || entry.startsWith('..tmp-')) rmSync(join(dir, entry), { recursive: true, force: true });
-  }
-}
-
-function readlinkOrNull(path: string): string | null {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return null;
-  }
-}
-
-function isDataLink(dir: string, name: string): boolean {
-  return readlinkOrNull(join(dir, name)) === join(DATA_LINK, name);
-}
-
-function ensureLink(dir: string, name: string): void {
-  if (isDataLink(dir, name)) return;
-  replaceLink(join(dir, name), join(DATA_LINK, name));
-}
-
-/** Points `path` at `target` atomically (a new link renamed over the old path). */
-function replaceLink(path: string, target: string): void {
-  const tmp = join(path, '..', `..tmp-${randomBytes(6).toString('hex')}`);
-  symlinkSync(target, tmp);
-  renameSync(tmp, path);
+/** A check by shell command, `{file}` replaced by the staged path (e.g. `bird -p -c {file}`). */
+export function commandCheck(command: string): StagedCheck {
+  return async (file) => {
+    await runCommand(command.replaceAll('{file}', shellQuote(file)));
+  };
 }
 
 function shellQuote(s: string): string {

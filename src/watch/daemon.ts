@@ -1,18 +1,24 @@
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../model/diagnostics.js';
-import { idOf, type Resource, type ResourceId } from '../model/resources.js';
 import { Snapshot } from '../model/snapshot.js';
 import { affectedNodes, affects, type Change } from '../render/impact.js';
 import { clusterFacts, RenderStore, renderNode, secretFileNames, type RenderOptions } from '../render/index.js';
 import type { ClusterFacts } from '../render/facts/cluster.js';
 import type { NodeView } from '../render/view/view-types.js';
 import { renderOptions, type RenderSettings } from './template-files.js';
-import { applySet, cleanStale, CommandError, readCurrentSet, sameSet, setHash } from './apply.js';
+import { applySet, CommandError, sameSet, setHash, type StagedCheck } from './apply.js';
 import type { DaemonMetrics } from './metrics.js';
-import { defaultBackoff, type Backoff, type Source, type SourceEvent } from './source.js';
+import { cleanStale, readOutputDir, swappedAt } from './output-dir.js';
+import { daemonOf, Reloads, type Family, type Files, type Reloader } from './reloads.js';
+import type { Backoff, Source, SourceEvent } from './source.js';
+import { SourceStates } from './source-states.js';
+import type { Rollback } from './status-file.js';
 
-/** How one BIRD daemon is reloaded after its files changed. */
-export type Reloader = (family: 'ipv4' | 'ipv6') => Promise<string>;
+/**
+ * Asks a BIRD daemon whether it runs `files` (swapped in at `swappedAt`, ms): the reasons when
+ * it does not, none when it does, null when it cannot be asked.
+ */
+export type BirdProbe = (family: Family, files: Files, swappedAt: number | null) => Promise<string[] | null>;
 
 /** The daemon's configuration. */
 export interface DaemonConfig {
@@ -21,10 +27,12 @@ export interface DaemonConfig {
   readonly sources: readonly Source[];
   readonly render: RenderSettings;
   readonly debounceMs: number;
-  /** Check commands by main file name, `{file}` replaced by the staged path. */
-  readonly checks: ReadonlyMap<string, string>;
+  /** Checks of the staged copy, by main file name. */
+  readonly checks: ReadonlyMap<string, StagedCheck>;
   /** Null: never reload. */
   readonly reload: Reloader | null;
+  /** Asked once at start when the files in place need no apply: does BIRD run them? */
+  readonly probe?: BirdProbe;
   readonly logger: Logger;
   readonly metrics?: DaemonMetrics;
   readonly backoff?: Backoff;
@@ -38,151 +46,111 @@ export interface DaemonState {
   /** The first render after the first sync has run (applied, skipped or failed). */
   firstRunDone: boolean;
   applies: number;
-  reloads: number;
   lastError: string | null;
   lastApplyOk: boolean;
 }
 
-function keyOf(id: ResourceId): string {
-  return `${id.kind}/${id.namespace}/${id.name}`;
-}
+const everything: Change = { before: null, after: null };
 
 /**
  * The watch loop: merges every source's events into one snapshot, renders this node's files when
  * a change can affect them (debounced), and applies a changed set (stage, check, swap, reload once
- * per BIRD daemon). The last good files stay on any failure.
+ * per BIRD daemon). The last good files stay on any failure. Renders, reloads and drift checks run
+ * one at a time, in order (`exclusive`).
  */
 export class Daemon {
   readonly snapshot = new Snapshot();
-  readonly state: DaemonState = { synced: false, firstRunDone: false, applies: 0, reloads: 0, lastError: null, lastApplyOk: true };
-  private readonly owned = new Map<string, Map<string, ResourceId>>();
-  private readonly resetting = new Map<string, Set<string>>();
-  private readonly syncedSources = new Set<string>();
-  /** When each source that is out of sync now lost it. */
-  private readonly outSince = new Map<string, number>();
+  readonly state: DaemonState = { synced: false, firstRunDone: false, applies: 0, lastError: null, lastApplyOk: true };
+  private readonly sources: SourceStates;
+  private readonly reloads: Reloads;
+  private readonly stopping = new AbortController();
   private changes: Change[] = [];
   /** The incremental render state of this snapshot lineage: a new one after a source lists again. */
   private store = new RenderStore();
   /** The render options with the templates compiled once, at construction (syntax errors surface at start-up). */
   private readonly renderOptions: RenderOptions;
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> = Promise.resolve();
-  private applied: Map<string, string> | null = null;
-  private pendingReload = new Set<'ipv4' | 'ipv6'>();
-  private reloadAttempt = 0;
-  private stopped = false;
+  private running: Promise<unknown> = Promise.resolve();
+  private applied: Files | null = null;
+  private probed = false;
+  private shownReloadError: string | null = null;
   private firstRunDone: (() => void) | null = null;
   /** Resolves once the first render after every source synced has been applied (or has failed). */
   readonly firstRun = new Promise<void>((resolve) => (this.firstRunDone = resolve));
 
   constructor(private readonly config: DaemonConfig) {
+    this.sources = new SourceStates(this.snapshot, config.logger, config.metrics, (c) => this.changed(c));
+    this.reloads = new Reloads({ reload: config.reload, out: config.out, logger: config.logger, metrics: config.metrics, backoff: config.backoff });
     this.renderOptions = renderOptions(config.render);
   }
 
-  /** Starts every source; renders once all of them have synced. */
+  /** Starts every source; resolves once all of them have synced (or the daemon was stopped). */
   async start(): Promise<void> {
-    await cleanStale(this.config.out);
-    for (const s of this.config.sources) {
-      this.owned.set(s.name, new Map());
-      this.config.metrics?.sourceSynced.set({ source: s.name }, 0);
-      await s.start((e) => this.onEvent(s.name, e));
-    }
+    cleanStale(this.config.out);
+    for (const s of this.config.sources) this.sources.add(s.name);
+    await Promise.all(this.config.sources.map((s) => s.start((e) => this.onEvent(s.name, e))));
   }
 
-  /** Stops sources and timers; waits for an apply in progress (bounded by the caller). */
+  /**
+   * Stops: no new work starts, a set still being checked is not swapped in, a reload waiting for
+   * sessions gives up waiting, sources are abandoned. Resolves when the work in progress ended
+   * (the caller bounds the wait).
+   */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping.abort();
     if (this.timer) clearTimeout(this.timer);
-    await Promise.all(this.config.sources.map((s) => s.stop().catch(() => undefined)));
+    const abandon = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 300).unref())]);
+    await Promise.all(this.config.sources.map((s) => abandon(s.stop())));
     await this.running;
   }
 
   /** Whether every source is synced and watching now (false while one is disconnected). */
   allSourcesSynced(): boolean {
-    return this.syncedSources.size === this.config.sources.length;
+    return this.sources.allSynced();
   }
 
   /** Sources that have been out of sync for at least `ms` (a short blip does not count). */
   degradedSources(ms: number, now = Date.now()): string[] {
-    return [...this.outSince].filter(([, since]) => now - since >= ms).map(([source]) => source);
+    return this.sources.degraded(ms, now);
   }
 
   /** The file set last applied (or found on disk), or null before the first render. */
-  appliedFiles(): ReadonlyMap<string, string> | null {
+  appliedFiles(): Files | null {
     return this.applied;
   }
 
+  /** Undone reloads by daemon (reported until a later reload of that daemon goes through). */
+  rollbacks(): ReadonlyMap<Family, Rollback> {
+    return this.reloads.rollbacks();
+  }
+
+  /** Whether reloads are still pending (failed and retried). */
+  reloadsPending(): boolean {
+    return this.reloads.pending.size > 0;
+  }
+
   /** Reloads a BIRD daemon on the next turn (e.g. after drift was found), even without a file change. */
-  requestReload(family: 'ipv4' | 'ipv6'): void {
-    this.pendingReload.add(family);
-    this.changes.push({ before: null, after: null });
+  requestReload(family: Family): void {
+    this.reloads.pending.add(family);
+    this.changes.push(everything);
     this.schedule(0);
   }
 
-  /** Resolves when the render/apply work queued so far is done. */
-  idle(): Promise<void> {
-    return this.running;
+  /** Runs `fn` after the work queued so far, and before any queued later: never beside a render or reload. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.running.then(fn);
+    this.running = result.catch(() => undefined);
+    return result;
   }
 
   private onEvent(source: string, e: SourceEvent): void {
-    const log = this.config.logger;
-    switch (e.type) {
-      case 'upsert': {
-        const id = idOf(e.resource);
-        const before = this.snapshot.get(id.kind, id.name, id.namespace) ?? null;
-        this.owned.get(source)!.set(keyOf(id), id);
-        this.resetting.get(source)?.add(keyOf(id));
-        if (this.snapshot.apply(e.resource)) this.changed({ before: before as Resource | null, after: e.resource });
-        break;
-      }
-      case 'delete': {
-        const before = this.snapshot.get(e.id.kind, e.id.name, e.id.namespace) ?? null;
-        this.owned.get(source)!.delete(keyOf(e.id));
-        if (this.snapshot.delete(e.id)) this.changed({ before: before as Resource | null, after: null });
-        break;
-      }
-      case 'reset':
-        this.resetting.set(source, new Set());
-        this.store = new RenderStore();
-        break;
-      case 'synced': {
-        const seen = this.resetting.get(source);
-        if (seen) {
-          for (const [k, id] of [...this.owned.get(source)!]) {
-            if (seen.has(k)) continue;
-            const before = this.snapshot.get(id.kind, id.name, id.namespace) ?? null;
-            this.owned.get(source)!.delete(k);
-            if (this.snapshot.delete(id)) this.changed({ before: before as Resource | null, after: null });
-          }
-          this.resetting.delete(source);
-        }
-        this.syncedSources.add(source);
-        this.outSince.delete(source);
-        this.config.metrics?.sourceSynced.set({ source }, 1);
-        log.info({ source }, 'source synced');
-        if (!this.state.synced && this.syncedSources.size === this.config.sources.length) {
-          this.state.synced = true;
-          this.changes.push({ before: null, after: null });
-          this.schedule(0);
-        }
-        break;
-      }
-      case 'problem':
-        log.warn({ source }, formatDiagnostic(e.diagnostic));
-        break;
-      case 'status':
-        if (e.state === 'disconnected') {
-          this.syncedSources.delete(source);
-          if (!this.outSince.has(source)) this.outSince.set(source, Date.now());
-          this.config.metrics?.sourceSynced.set({ source }, 0);
-        } else if (this.state.synced && !this.resetting.has(source)) {
-          // Reconnected and resumed watching: in sync again.
-          this.syncedSources.add(source);
-          this.outSince.delete(source);
-          this.config.metrics?.sourceSynced.set({ source }, 1);
-        }
-        log.info({ source, state: e.state, detail: e.detail }, 'source status');
-        break;
+    // A source listing again starts a new snapshot lineage: its derived state starts over too.
+    if (e.type === 'reset') this.store = new RenderStore();
+    this.sources.handle(source, e);
+    if (e.type === 'synced' && !this.state.synced && this.sources.allSyncedOnce()) {
+      this.state.synced = true;
+      this.changes.push(everything);
+      this.schedule(0);
     }
   }
 
@@ -192,25 +160,29 @@ export class Daemon {
   }
 
   private schedule(delayMs: number): void {
-    if (this.stopped || this.timer) return;
+    if (this.stopping.signal.aborted || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.running = this.running
-        .then(() => this.renderAndApply())
-        .catch((err: Error) => {
-          this.state.lastError = err.message;
-          this.state.lastApplyOk = false;
-          this.config.logger.error({ err }, 'render failed; the last good files stay');
-        })
-        .finally(() => {
-          this.state.firstRunDone = true;
-          this.firstRunDone?.();
-        });
+      void this.exclusive(() => this.turn());
     }, delayMs);
   }
 
-  /** Whether the queued changes can affect this node's files (a first render always can). */
-  private relevant(facts: ClusterFacts): boolean {
+  private async turn(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    try {
+      await this.renderAndApply();
+    } catch (err) {
+      this.state.lastError = (err as Error).message;
+      this.state.lastApplyOk = false;
+      this.config.logger.error({ err }, 'render failed; the last good files stay');
+    } finally {
+      this.state.firstRunDone = true;
+      this.firstRunDone?.();
+    }
+  }
+
+  /** Takes the queued changes (the queue is empty afterwards); whether any can affect this node's files. */
+  private takeRelevantChanges(facts: ClusterFacts): boolean {
     const changes = this.changes;
     this.changes = [];
     const secretNamespace = this.config.render.secretNamespace ?? 'kube-system';
@@ -218,13 +190,31 @@ export class Daemon {
   }
 
   private async renderAndApply(): Promise<void> {
-    if (this.stopped) return;
-    const { metrics, logger } = this.config;
-    const facts = clusterFacts(this.snapshot, this.renderOptions, this.store);
-    if (!this.relevant(facts) && this.pendingReload.size === 0) {
-      metrics?.skippedNoop.inc();
+    if (!this.takeRelevantChanges(clusterFacts(this.snapshot, this.renderOptions, this.store)) && this.reloads.pending.size === 0) {
+      this.config.metrics?.skippedNoop.inc();
       return;
     }
+    const rendered = this.render();
+    if (!rendered) return;
+    await this.config.afterRender?.(rendered.view).catch((err: Error) => this.config.logger.error({ err }, 'after-render step failed'));
+    const current = this.applied ?? this.firstLook();
+    if (sameSet(current, rendered.files)) {
+      this.applied = current;
+      this.config.metrics?.skippedNoop.inc();
+      this.state.lastApplyOk = true;
+      if (!this.probed) {
+        await this.probeBird(current);
+        this.config.logger.info({ hash: setHash(current).slice(0, 16) }, 'the files in place are up to date');
+      }
+    } else if (!(await this.apply(current, rendered.files, rendered.view))) {
+      return;
+    }
+    this.probed = true;
+    await this.reloadPending();
+  }
+
+  private render(): { files: Files; view: NodeView } | null {
+    const { metrics, logger } = this.config;
     const started = performance.now();
     const result = renderNode(this.snapshot, this.config.node, this.renderOptions, this.store);
     metrics?.renderSeconds.observe((performance.now() - started) / 1000);
@@ -232,73 +222,79 @@ export class Daemon {
     if (!result.files || !result.view) {
       metrics?.renders.inc({ result: 'error' });
       this.state.lastError = 'nothing rendered (see the errors above); the last good files stay';
-      return;
+      return null;
     }
     metrics?.renders.inc({ result: 'ok' });
     metrics?.observeView(result.view);
-    const view = result.view;
-    await this.config.afterRender?.(view).catch((err: Error) => logger.error({ err }, 'after-render step failed'));
-    const current = this.applied ?? (await readCurrentSet(this.config.out));
-    if (sameSet(current, result.files)) {
-      this.applied = current;
-      metrics?.skippedNoop.inc();
-      this.state.lastApplyOk = true;
-      return this.reloadPending();
-    }
+    return { files: result.files, view: result.view };
+  }
+
+  /** The set in place when the daemon first looks (what BIRD presumably runs). */
+  private firstLook(): Files {
+    const current = readOutputDir(this.config.out) ?? new Map<string, string>();
+    this.reloads.assumeLoaded(current);
+    return current;
+  }
+
+  /** Stages, checks and swaps in a new set; false when it was not applied. */
+  private async apply(current: Files, files: Files, view: NodeView): Promise<boolean> {
+    const { metrics, logger } = this.config;
     try {
-      const secrets = secretFileNames(view, result.files);
-      await applySet(this.config.out, result.files, { checks: this.config.checks, secret: (name) => secrets.has(name) });
+      const secrets = secretFileNames(view, files);
+      await applySet(this.config.out, files, { checks: this.config.checks, secret: (name) => secrets.has(name), signal: this.stopping.signal });
     } catch (err) {
+      if (this.stopping.signal.aborted) return false;
       const checkFailed = err instanceof CommandError;
       metrics?.applies.inc({ result: checkFailed ? 'check_failed' : 'write_failed' });
       if (checkFailed) metrics?.checkFailures.inc();
       this.state.lastError = (err as Error).message;
       this.state.lastApplyOk = false;
       logger.error({ err }, checkFailed ? 'check failed: the old files stay, nothing reloaded' : 'writing the files failed: the old files stay');
-      if (!checkFailed) this.retryLater();
-      return;
+      if (!checkFailed) this.retryLater(this.reloads.nextBackoff());
+      return false;
     }
-    for (const name of new Set([...current.keys(), ...result.files.keys()])) {
-      if (current.get(name) !== result.files.get(name)) this.pendingReload.add(name.startsWith('bird6') ? 'ipv6' : 'ipv4');
-    }
-    this.applied = result.files;
+    this.reloads.changed(current, files);
+    this.applied = files;
     this.state.applies++;
     this.state.lastApplyOk = true;
     this.state.lastError = null;
     metrics?.applies.inc({ result: 'ok' });
-    metrics?.observeApplied(setHash(result.files));
-    logger.info({ hash: setHash(result.files).slice(0, 16), files: result.files.size }, 'applied a new file set');
-    await this.reloadPending();
+    metrics?.observeApplied(setHash(files));
+    logger.info({ hash: setHash(files).slice(0, 16), files: files.size }, 'applied a new file set');
+    return true;
+  }
+
+  /**
+   * At start, with the files in place already right: BIRD may still run something older (it
+   * undid a change while this daemon was stopped in the grace period). Reload what differs.
+   */
+  private async probeBird(files: Files): Promise<void> {
+    const probe = this.config.reload && this.config.probe;
+    if (!probe) return;
+    const at = swappedAt(this.config.out);
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const reasons = await probe(family, files, at);
+      if (reasons === null) continue;
+      if (reasons.length === 0) {
+        this.reloads.inSync(family, files);
+        continue;
+      }
+      this.config.logger.info({ daemon: daemonOf(family), reasons }, 'BIRD does not run the files in place; reloading');
+      this.reloads.pending.add(family);
+    }
   }
 
   private async reloadPending(): Promise<void> {
-    const reload = this.config.reload;
-    if (!reload) {
-      this.pendingReload.clear();
-      return;
-    }
-    for (const family of [...this.pendingReload]) {
-      const daemon = family === 'ipv4' ? 'bird' : 'bird6';
-      try {
-        const outcome = await reload(family);
-        this.pendingReload.delete(family);
-        this.state.reloads++;
-        this.config.metrics?.reloads.inc({ daemon, result: outcome === 'rolled-back' ? 'rolled_back' : 'ok' });
-        this.config.logger.info({ daemon, outcome }, 'reloaded');
-      } catch (err) {
-        this.config.metrics?.reloads.inc({ daemon, result: 'failed' });
-        this.state.lastError = (err as Error).message;
-        this.config.logger.error({ err, daemon }, 'reload failed; will retry');
-      }
-    }
-    // Back off while a reload keeps failing; start over once every pending reload went through.
-    if (this.pendingReload.size === 0) this.reloadAttempt = 0;
-    else this.retryLater();
+    const retryIn = await this.reloads.run(this.applied!, this.stopping.signal);
+    // A reload error is shown until the reloads go through.
+    if (this.reloads.lastError) this.state.lastError = this.reloads.lastError;
+    else if (this.state.lastError === this.shownReloadError) this.state.lastError = null;
+    this.shownReloadError = this.reloads.lastError;
+    if (retryIn !== null) this.retryLater(retryIn);
   }
 
-  private retryLater(): void {
-    const delay = (this.config.backoff ?? defaultBackoff)(this.reloadAttempt++);
-    this.changes.push({ before: null, after: null });
-    this.schedule(delay);
+  private retryLater(delayMs: number): void {
+    this.changes.push(everything);
+    this.schedule(delayMs);
   }
 }

@@ -51,97 +51,122 @@ export function etcdDocument(key: string, value: string, nodeName: string): Reco
  * `synced`), so what vanished meanwhile is deleted.
  */
 export function createEtcdSource(config: EtcdConfig): Source {
-  const tls = config.caFile ? { rootCertificate: readFileSync(config.caFile), certChain: config.certFile ? readFileSync(config.certFile) : undefined, privateKey: config.keyFile ? readFileSync(config.keyFile) : undefined } : undefined;
-  const client = new Etcd3({ hosts: [...config.endpoints], credentials: tls, dialTimeout: 3000 });
-  const prefixes = [resourcePrefix, `/calico/ipam/v2/host/${config.nodeName}/`];
-  const ids = new Map<string, ResourceId>();
-  let watchers: Watcher[] = [];
-  let stopped = false;
-  let attempt = 0;
-  const backoff = config.backoff ?? defaultBackoff;
+  return new EtcdSource(config);
+}
 
-  const handle = (emit: (e: SourceEvent) => void, kv: IKeyValue, deleted: boolean) => {
+class EtcdSource implements Source {
+  readonly name = 'etcdv3';
+  private readonly client: Etcd3;
+  private readonly prefixes: readonly string[];
+  private readonly ids = new Map<string, ResourceId>();
+  private readonly backoff: Backoff;
+  private emit: (e: SourceEvent) => void = () => undefined;
+  private watchers: Watcher[] = [];
+  /** Watchers whose stream is down now: the source is connected again only once none is. */
+  private readonly down = new Set<Watcher>();
+  private stopped = false;
+  private restarting = false;
+  private attempt = 0;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly config: EtcdConfig) {
+    const tls = config.caFile ? { rootCertificate: readFileSync(config.caFile), certChain: config.certFile ? readFileSync(config.certFile) : undefined, privateKey: config.keyFile ? readFileSync(config.keyFile) : undefined } : undefined;
+    this.client = new Etcd3({ hosts: [...config.endpoints], credentials: tls, dialTimeout: 3000 });
+    this.prefixes = [resourcePrefix, `/calico/ipam/v2/host/${config.nodeName}/`];
+    this.backoff = config.backoff ?? defaultBackoff;
+  }
+
+  async start(emit: (e: SourceEvent) => void): Promise<void> {
+    this.emit = emit;
+    await this.restart();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    // Streams are abandoned, not awaited: with etcd away a cancel may never be answered.
+    for (const w of this.watchers) void w.cancel().catch(() => undefined);
+    this.client.close();
+  }
+
+  private handle(kv: IKeyValue, deleted: boolean): void {
     const key = kv.key.toString();
     if (deleted) {
-      const id = ids.get(key);
-      if (id) emit({ type: 'delete', id });
-      ids.delete(key);
+      const id = this.ids.get(key);
+      if (id) this.emit({ type: 'delete', id });
+      this.ids.delete(key);
       return;
     }
     let doc: Record<string, unknown> | null;
     try {
-      doc = etcdDocument(key, kv.value.toString(), config.nodeName);
+      doc = etcdDocument(key, kv.value.toString(), this.config.nodeName);
     } catch {
-      emit({ type: 'problem', diagnostic: { severity: 'error', file: key, message: 'value is not valid JSON; the last good version stays' } });
+      this.emit({ type: 'problem', diagnostic: { severity: 'error', file: key, message: 'value is not valid JSON; the last good version stays' } });
       return;
     }
     if (!doc) return;
     const r = documentToResource(doc, key);
-    for (const d of r.diagnostics) emit({ type: 'problem', diagnostic: d });
+    for (const d of r.diagnostics) this.emit({ type: 'problem', diagnostic: d });
     if (!r.resource) return;
-    ids.set(key, { kind: r.resource.kind, namespace: '', name: r.resource.metadata.name });
-    emit({ type: 'upsert', resource: r.resource });
-  };
+    this.ids.set(key, { kind: r.resource.kind, namespace: '', name: r.resource.metadata.name });
+    this.emit({ type: 'upsert', resource: r.resource });
+  }
 
-  const listAndWatch = async (emit: (e: SourceEvent) => void): Promise<void> => {
-    emit({ type: 'reset' });
+  private async listAndWatch(): Promise<void> {
     const revisions: string[] = [];
-    for (const prefix of prefixes) {
-      const res = await client.getAll().prefix(prefix).exec();
-      for (const kv of res.kvs) handle(emit, kv, false);
+    for (const prefix of this.prefixes) {
+      const res = await this.client.getAll().prefix(prefix).exec();
+      for (const kv of res.kvs) this.handle(kv, false);
       revisions.push(res.header.revision);
     }
-    emit({ type: 'synced' });
-    emit({ type: 'status', state: 'connected' });
-    attempt = 0;
-    watchers = await Promise.all(
-      prefixes.map(async (prefix, i) => {
-        const w = await client.watch().prefix(prefix).startRevision(String(BigInt(revisions[i]!) + 1n)).create();
-        w.on('put', (kv) => handle(emit, kv, false));
-        w.on('delete', (kv) => handle(emit, kv, true));
-        w.on('disconnected', (err: Error) => emit({ type: 'status', state: 'disconnected', detail: err.message }));
-        w.on('connected', () => emit({ type: 'status', state: 'connected' }));
-        w.on('error', (err: Error) => {
-          // A compacted start revision cancels the watch: list again from scratch.
-          emit({ type: 'status', state: 'disconnected', detail: `watch canceled (compacted history?), listing again: ${err.message}` });
-          void restart(emit);
-        });
-        return w;
-      }),
-    );
-  };
+    this.emit({ type: 'synced' });
+    this.emit({ type: 'status', state: 'connected' });
+    this.attempt = 0;
+    this.watchers = await Promise.all(this.prefixes.map((prefix, i) => this.watch(prefix, String(BigInt(revisions[i]!) + 1n))));
+  }
 
-  let restarting = false;
-  const restart = async (emit: (e: SourceEvent) => void): Promise<void> => {
-    if (restarting || stopped) return;
-    restarting = true;
+  private async watch(prefix: string, fromRevision: string): Promise<Watcher> {
+    const w = await this.client.watch().prefix(prefix).startRevision(fromRevision).create();
+    w.on('put', (kv) => this.handle(kv, false));
+    w.on('delete', (kv) => this.handle(kv, true));
+    w.on('disconnected', (err: Error) => {
+      this.down.add(w);
+      this.emit({ type: 'status', state: 'disconnected', detail: err.message });
+    });
+    w.on('connected', () => {
+      this.down.delete(w);
+      if (this.down.size === 0) this.emit({ type: 'status', state: 'connected' });
+    });
+    // A compacted start revision cancels the watch: list again from scratch.
+    w.on('error', (err: Error) => void this.restart(`watch canceled (compacted history?): ${err.message}`));
+    return w;
+  }
+
+  /** Lists and watches, retrying with back-off until it works or the source stops. */
+  private async restart(reason?: string): Promise<void> {
+    if (this.restarting || this.stopped) return;
+    this.restarting = true;
     // A watcher the server already canceled may never answer a cancel: do not wait for it.
-    for (const w of watchers) {
+    for (const w of this.watchers) {
       w.removeAllListeners();
       void w.cancel().catch(() => undefined);
     }
-    watchers = [];
-    while (!stopped) {
+    this.watchers = [];
+    this.down.clear();
+    this.emit({ type: 'reset', reason });
+    while (!this.stopped) {
       try {
-        await listAndWatch(emit);
+        await this.listAndWatch();
         break;
       } catch (err) {
-        emit({ type: 'status', state: 'disconnected', detail: (err as Error).message });
-        await new Promise((r) => setTimeout(r, backoff(attempt++)));
+        this.emit({ type: 'status', state: 'disconnected', detail: (err as Error).message });
+        // The wait ends early on stop().
+        await new Promise<void>((r) => {
+          this.wake = r;
+          setTimeout(r, this.backoff(this.attempt++)).unref();
+        });
       }
     }
-    restarting = false;
-  };
-
-  return {
-    name: 'etcdv3',
-    async start(emit) {
-      void restart(emit);
-    },
-    async stop() {
-      stopped = true;
-      await Promise.race([Promise.all(watchers.map((w) => w.cancel().catch(() => undefined))), new Promise((r) => setTimeout(r, 500))]);
-      client.close();
-    },
-  };
+    this.restarting = false;
+  }
 }

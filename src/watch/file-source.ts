@@ -50,8 +50,8 @@ export function createFileSource(paths: readonly string[]): Source {
         chain = chain.then(fn, fn);
       };
       emit({ type: 'reset' });
-      // The first list is a plain scan, so that `synced` follows every file's objects for sure.
-      for (const path of paths) for (const file of await manifestFiles(resolve(path))) await load(file);
+      // The watcher is ready before the first scan starts, so no edit can fall between the two:
+      // an edit during the scan is seen by the watcher too and loaded again after the scan.
       watcher = watch(paths.map((p) => resolve(p)), {
         ignoreInitial: true,
         ignored: (path, stats) => Boolean(stats?.isFile() && !manifest.test(path)) || /(^|\/)\.[^/]+$/.test(path),
@@ -64,7 +64,9 @@ export function createFileSource(paths: readonly string[]): Source {
       watcher.on('unlink', (f) => queue(() => drop(f)));
       watcher.on('error', (err) => emit({ type: 'status', state: 'disconnected', detail: String((err as Error).message ?? err) }));
       await new Promise<void>((ready) => watcher!.once('ready', () => ready()));
-      queue(() => {
+      // The first list is a plain scan, so that `synced` follows every file's objects for sure.
+      queue(async () => {
+        for (const path of paths) for (const file of await manifestFiles(resolve(path))) await load(file);
         emit({ type: 'status', state: 'connected' });
         emit({ type: 'synced' });
       });

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
+import type { Daemon } from './daemon.js';
 import type { DaemonMetrics } from './metrics.js';
+import { daemonOf } from './reloads.js';
 
 /** What the probes report. */
 export interface HealthState {
@@ -9,6 +11,23 @@ export interface HealthState {
   readonly ready: boolean;
   /** A short human reason, shown in the probe body. */
   readonly detail: string;
+}
+
+/**
+ * The daemon's health: ready once the first render ran, no source has been out of sync for
+ * `degradedAfterMs`, the last apply succeeded, and no BIRD runs the previous config because its
+ * reload was undone (until a later reload of it goes through).
+ */
+export function daemonHealth(daemon: Daemon, degradedAfterMs: number): HealthState {
+  const degraded = daemon.degradedSources(degradedAfterMs);
+  const undone = [...daemon.rollbacks()].map(([family, r]) => `${daemonOf(family)} runs the previous config: its reload was undone at ${r.at} (${r.lost.join(', ')} did not come back); waiting for the next change`);
+  const ready = daemon.state.firstRunDone && degraded.length === 0 && daemon.state.lastApplyOk && undone.length === 0;
+  let detail: string;
+  if (degraded.length) detail = `degraded: ${degraded.join(', ')} out of sync for ${degradedAfterMs / 1000} s or more; the last good files stay`;
+  else if (!daemon.state.firstRunDone) detail = 'waiting for the first sync';
+  else if (undone.length) detail = `degraded: ${undone.join('; ')}`;
+  else detail = daemon.state.lastError ?? (daemon.allSourcesSynced() ? 'in sync' : 'a source is reconnecting');
+  return { live: true, ready, detail };
 }
 
 /**

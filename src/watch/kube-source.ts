@@ -1,6 +1,6 @@
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { documentToResource } from '../model/load.js';
-import { idOf } from '../model/resources.js';
+import { namespaceOf, type ResourceId, type ResourceKind } from '../model/resources.js';
 import { defaultBackoff, type Backoff, type Source, type SourceEvent } from './source.js';
 
 /** Kubernetes API settings. */
@@ -15,7 +15,13 @@ export interface KubeSourceConfig {
   readonly backoff?: Backoff;
 }
 
-const calicoPlurals: [plural: string, kind: string][] = [
+/** The identity of an object by kind and metadata alone (whatever its content), or null without a name. */
+function identityOf(w: Watched, obj: KubernetesObject): ResourceId | null {
+  const name = obj.metadata?.name;
+  return name ? { kind: w.stored, namespace: namespaceOf(w.stored, obj.metadata?.namespace), name } : null;
+}
+
+const calicoPlurals: [plural: string, kind: ResourceKind][] = [
   ['bgpconfigurations', 'BGPConfiguration'],
   ['bgppeers', 'BGPPeer'],
   ['ippools', 'IPPool'],
@@ -27,13 +33,39 @@ const calicoPlurals: [plural: string, kind: string][] = [
 interface Watched {
   readonly path: string;
   readonly kind: string;
+  /** The kind the snapshot stores it as (a core Node is a `KubeNode`). */
+  readonly stored: ResourceKind;
   readonly apiVersion: string;
   readonly list: () => Promise<KubernetesListObject<KubernetesObject>>;
 }
 
+/** The collections to follow, with their list calls. */
+function watchedCollections(kc: KubeConfig, config: KubeSourceConfig): Watched[] {
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  type List = Promise<KubernetesListObject<KubernetesObject>>;
+  const calico: Watched[] = calicoPlurals.map(([plural, kind]) => ({
+    path: `/apis/crd.projectcalico.org/v1/${plural}`,
+    kind,
+    stored: kind,
+    apiVersion: 'crd.projectcalico.org/v1',
+    list: () => custom.listClusterCustomObject({ group: 'crd.projectcalico.org', version: 'v1', plural }) as List,
+  }));
+  return [
+    ...(config.calicoResources ? calico : []),
+    { path: '/api/v1/nodes', kind: 'Node', stored: 'KubeNode', apiVersion: 'v1', list: () => core.listNode() as List },
+    { path: '/api/v1/services', kind: 'Service', stored: 'Service', apiVersion: 'v1', list: () => core.listServiceForAllNamespaces() as List },
+    { path: '/api/v1/endpoints', kind: 'Endpoints', stored: 'Endpoints', apiVersion: 'v1', list: () => core.listEndpointsForAllNamespaces() as List },
+    // Calico v3.32 reads EndpointSlices for service advertisement (v3.17 read the Endpoints above).
+    { path: '/apis/discovery.k8s.io/v1/endpointslices', kind: 'EndpointSlice', stored: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', list: () => discovery.listEndpointSliceForAllNamespaces() as List },
+    { path: `/api/v1/namespaces/${config.namespace}/secrets`, kind: 'Secret', stored: 'Secret', apiVersion: 'v1', list: () => core.listNamespacedSecret({ namespace: config.namespace }) as List },
+  ];
+}
+
 /**
  * The Kubernetes API: Calico's `crd.projectcalico.org/v1` resources (optionally), core Nodes,
- * Services, Endpoints and EndpointSlices (all namespaces), and Secrets in one namespace, each through the client's informer
+ * Services, Endpoints and EndpointSlices, and Secrets in one namespace, each through the client's informer
  * (list, then watch from the list's resourceVersion; on `410 Gone` it lists again and reports
  * what vanished). A failed informer is restarted with back-off.
  */
@@ -42,76 +74,98 @@ export function createKubernetesSource(config: KubeSourceConfig): Source {
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromCluster();
   if (!kc.getCurrentCluster()) throw new Error('no Kubernetes API: set KUBECONFIG or run in a cluster');
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
-  const watched: Watched[] = [
-    ...(config.calicoResources
-      ? calicoPlurals.map(([plural, kind]) => ({
-          path: `/apis/crd.projectcalico.org/v1/${plural}`,
-          kind,
-          apiVersion: 'crd.projectcalico.org/v1',
-          list: () => custom.listClusterCustomObject({ group: 'crd.projectcalico.org', version: 'v1', plural }) as Promise<KubernetesListObject<KubernetesObject>>,
-        }))
-      : []),
-    { path: '/api/v1/nodes', kind: 'Node', apiVersion: 'v1', list: () => core.listNode() as Promise<KubernetesListObject<KubernetesObject>> },
-    { path: '/api/v1/services', kind: 'Service', apiVersion: 'v1', list: () => core.listServiceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>> },
-    { path: '/api/v1/endpoints', kind: 'Endpoints', apiVersion: 'v1', list: () => core.listEndpointsForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>> },
-    // Calico v3.32 reads EndpointSlices for service advertisement (v3.17 read the Endpoints above).
-    { path: '/apis/discovery.k8s.io/v1/endpointslices', kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', list: () => discovery.listEndpointSliceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>> },
-    { path: `/api/v1/namespaces/${config.namespace}/secrets`, kind: 'Secret', apiVersion: 'v1', list: () => core.listNamespacedSecret({ namespace: config.namespace }) as Promise<KubernetesListObject<KubernetesObject>> },
-  ];
-  const backoff = config.backoff ?? defaultBackoff;
-  const informers: Informer<KubernetesObject>[] = [];
-  let stopped = false;
+  return new KubernetesSource(kc, watchedCollections(kc, config), config.backoff ?? defaultBackoff);
+}
 
-  return {
-    name: 'kubernetes',
-    async start(emit: (e: SourceEvent) => void) {
-      emit({ type: 'reset' });
-      const toResource = (w: Watched, obj: KubernetesObject) => {
-        const r = documentToResource({ ...obj, kind: w.kind, apiVersion: w.apiVersion } as Record<string, unknown>, `${w.path}/${obj.metadata?.name ?? '?'}`);
-        for (const d of r.diagnostics) emit({ type: 'problem', diagnostic: d });
-        return r.resource;
-      };
-      await Promise.all(
-        watched.map(async (w) => {
-          const informer = makeInformer(kc, w.path, w.list);
-          const upsert = (obj: KubernetesObject) => {
-            const res = toResource(w, obj);
-            if (res) emit({ type: 'upsert', resource: res });
-          };
-          informer.on('add', upsert);
-          informer.on('update', upsert);
-          informer.on('delete', (obj) => {
-            const res = toResource(w, obj);
-            if (res) emit({ type: 'delete', id: idOf(res) });
-          });
-          let attempt = 0;
-          informer.on('error', (err: unknown) => {
-            emit({ type: 'status', state: 'disconnected', detail: `${w.path}: ${(err as Error)?.message ?? String(err)}` });
-            if (stopped) return;
-            setTimeout(() => void informer.start().then(() => { attempt = 0; emit({ type: 'status', state: 'connected' }); }, () => undefined), backoff(attempt++));
-          });
-          informers.push(informer);
-          for (;;) {
-            try {
-              await informer.start();
-              return;
-            } catch (err) {
-              if (stopped) return;
-              emit({ type: 'status', state: 'disconnected', detail: `${w.path}: ${(err as Error).message}` });
-              await new Promise((r) => setTimeout(r, backoff(attempt++)));
-            }
-          }
-        }),
-      );
-      emit({ type: 'status', state: 'connected' });
-      emit({ type: 'synced' });
-    },
-    async stop() {
-      stopped = true;
-      await Promise.all(informers.map((i) => i.stop().catch(() => undefined)));
-    },
-  };
+class KubernetesSource implements Source {
+  readonly name = 'kubernetes';
+  private readonly informers: Informer<KubernetesObject>[] = [];
+  /** Collections whose watch is down now: the source is connected again only once none is. */
+  private readonly down = new Set<string>();
+  private emit: (e: SourceEvent) => void = () => undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly watched: readonly Watched[],
+    private readonly backoff: Backoff,
+  ) {}
+
+  async start(emit: (e: SourceEvent) => void): Promise<void> {
+    this.emit = emit;
+    emit({ type: 'reset' });
+    await Promise.all(this.watched.map((w) => this.follow(w)));
+    if (this.stopped) return;
+    this.down.clear();
+    emit({ type: 'status', state: 'connected' });
+    emit({ type: 'synced' });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    // Watch streams are abandoned, not awaited: with the API away a stop may hang.
+    for (const i of this.informers) void i.stop().catch(() => undefined);
+  }
+
+  /** Follows one collection; resolves once its first list is in (or the source stopped). */
+  private async follow(w: Watched): Promise<void> {
+    const informer = this.informer(w);
+    let attempt = 0;
+    let listed = false;
+    let retrying = false;
+    const pause = () => new Promise((r) => setTimeout(r, this.backoff(attempt++)).unref());
+    const reconnect = async () => {
+      retrying = true;
+      while (!this.stopped) {
+        await pause();
+        if (this.stopped || !(await tryStart(informer))) continue;
+        attempt = 0;
+        this.down.delete(w.path);
+        if (this.down.size === 0) this.emit({ type: 'status', state: 'connected' });
+        break;
+      }
+      retrying = false;
+    };
+    informer.on('error', (err: unknown) => {
+      this.down.add(w.path);
+      this.emit({ type: 'status', state: 'disconnected', detail: `${w.path}: ${(err as Error)?.message ?? String(err)}` });
+      if (listed && !retrying && !this.stopped) void reconnect();
+    });
+    while (!this.stopped) {
+      if (await tryStart(informer)) {
+        listed = true;
+        return;
+      }
+      await pause();
+    }
+  }
+
+  /** An informer of one collection whose events become source events. */
+  private informer(w: Watched): Informer<KubernetesObject> {
+    const informer = makeInformer(this.kc, w.path, w.list);
+    const upsert = (obj: KubernetesObject) => {
+      const r = documentToResource({ ...obj, kind: w.kind, apiVersion: w.apiVersion } as Record<string, unknown>, `${w.path}/${obj.metadata?.name ?? '?'}`);
+      for (const d of r.diagnostics) this.emit({ type: 'problem', diagnostic: d });
+      if (r.resource) this.emit({ type: 'upsert', resource: r.resource });
+    };
+    informer.on('add', upsert);
+    informer.on('update', upsert);
+    // A delete removes by identity: the object's last content may not be valid (and need not be).
+    informer.on('delete', (obj) => {
+      const id = identityOf(w, obj);
+      if (id) this.emit({ type: 'delete', id });
+    });
+    this.informers.push(informer);
+    return informer;
+  }
+}
+
+/** Starts (or restarts) an informer; whether its list and watch went through (failures come as 'error' events). */
+async function tryStart(informer: Informer<KubernetesObject>): Promise<boolean> {
+  let ok = true;
+  const failed = () => (ok = false);
+  informer.on('error', failed);
+  await informer.start().catch(failed);
+  informer.off('error', failed);
+  return ok;
 }

@@ -7,6 +7,7 @@ export class DaemonMetrics {
   readonly renders = new Counter({ name: 'bird_confd_renders_total', help: 'Node file sets rendered, by result (ok, error).', labelNames: ['result'], registers: [this.registry] });
   readonly applies = new Counter({ name: 'bird_confd_applies_total', help: 'File sets applied to the output folder, by result (ok, check_failed, write_failed).', labelNames: ['result'], registers: [this.registry] });
   readonly reloads = new Counter({ name: 'bird_confd_reloads_total', help: 'BIRD reloads, by daemon (bird, bird6) and result (ok, failed, rolled_back).', labelNames: ['daemon', 'result'], registers: [this.registry] });
+  readonly rollbacks = new Counter({ name: 'bird_confd_rollbacks_total', help: 'Reloads undone because sessions whose configuration did not change did not come back, by daemon (bird, bird6); that BIRD runs the previous config until the next change.', labelNames: ['daemon'], registers: [this.registry] });
   readonly checkFailures = new Counter({ name: 'bird_confd_check_failures_total', help: 'Staged file sets rejected by the check command.', registers: [this.registry] });
   readonly skippedNoop = new Counter({ name: 'bird_confd_skipped_noop_total', help: 'Changes that left the rendered files as they were (nothing written, nothing reloaded).', registers: [this.registry] });
   readonly sourceSynced = new Gauge({ name: 'bird_confd_source_synced', help: 'Whether a datastore source has completed its list and is watching (1) or not (0).', labelNames: ['source'], registers: [this.registry] });

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import type { Logger } from 'pino';
+import type { NodeView } from '../render/view/view-types.js';
 
 /** Runs `ip` with arguments; injectable so tests can target a network namespace. */
 export type IpRunner = (args: readonly string[]) => Promise<string>;
@@ -29,4 +31,15 @@ export async function syncLoopPreventionRule(enabled: boolean, table: number, fa
   if (!enabled) return ours.length > 0 ? 'removed' : 'absent';
   await ip([`-${family}`, 'rule', 'add', 'not', 'iif', 'lo', 'lookup', String(table), 'priority', String(LOOP_RULE_PRIORITY)]);
   return 'added';
+}
+
+/** An after-render step that keeps both families' loop-prevention rules in step with the view (changes are logged). */
+export function loopPreventionRules(logger: Logger, ip: IpRunner = hostIp): (view: NodeView) => Promise<void> {
+  return async (view) => {
+    for (const f of [view.ipv4, view.ipv6]) {
+      const lp = f.loopPrevention;
+      const action = await syncLoopPreventionRule(lp.enabled, lp.kernelTable, f.family === 'ipv4' ? 4 : 6, ip);
+      if (action === 'added' || action === 'removed') logger.info({ family: f.family, table: lp.kernelTable, action }, 'loop prevention policy rule');
+    }
+  };
 }

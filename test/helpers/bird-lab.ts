@@ -62,11 +62,11 @@ export class BirdLab {
     }
   }
 
-  /** Starts Calico's `bird -f -c config` in namespace `index` (0 or 1); resolves once its socket answers. */
-  async start(index: 0 | 1, config: string, name: string): Promise<LabBird> {
+  /** Starts Calico's `bird -f -c config` (or `binary`) in namespace `index` (0 or 1); resolves once its socket answers. */
+  async start(index: 0 | 1, config: string, name: string, binary?: string): Promise<LabBird> {
     const ns = this.namespaces[index];
     const socket = join(this.dir, `${name}.ctl`);
-    const started = startBirdIn(ns, config, socket, join(this.dir, `${name}.pid`), { binary: calicoBird().bird });
+    const started = startBirdIn(ns, config, socket, join(this.dir, `${name}.pid`), { binary: binary ?? calicoBird().bird });
     const bird = { ns, socket, child: started.child };
     this.birds.push(bird);
     await started.answering;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot, sharedMissing, skipUnlessCi } from './shared.js';
@@ -57,4 +58,26 @@ export function calicoBird(): CalicoBird {
  */
 export function cliPath(): string {
   return [calicoBirdDir, process.env.PATH ?? '', '/usr/sbin', '/sbin'].filter(Boolean).join(':');
+}
+
+/**
+ * Why a test that needs Calico's BIRD in network namespaces cannot run here, or false when it
+ * can. Under CI (`CI=true`) nothing is skipped: a missing piece fails the test instead (see
+ * `requireCalicoLab`).
+ */
+export function calicoLabSkip(): string | false {
+  return skipUnlessCi(calicoLabMissing());
+}
+
+/** Throws when the lab cannot run (for a `before` hook: under CI a missing piece is a failure). */
+export function requireCalicoLab(): void {
+  const missing = calicoLabMissing();
+  if (missing) throw new Error(missing);
+}
+
+function calicoLabMissing(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root for network namespaces';
+  const ip = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  if (ip.error || ip.status !== 0) return `ip netns is not usable: ${ip.error?.message ?? ip.stderr}`;
+  return calicoBirdMissing();
 }

@@ -32,9 +32,6 @@ export interface WindowsView {
   readonly blocks: readonly WindowsBlock[];
 }
 
-/** The default reload on Windows: the BGP configuration script in the output folder. */
-export const windowsReloadCommand = (outDir: string) => `powershell -NoProfile -ExecutionPolicy Bypass -File "${outDir}\\config-bgp.ps1"`;
-
 /** A PowerShell single-quoted string: nothing is expanded inside, and `'` is doubled. */
 export function psQuote(value: string): string {
   return `'${value.replace(/['\u2018\u2019\u201a\u201b]/g, "''")}'`;
