@@ -1,12 +1,12 @@
 /**
  * Real BGP in network namespaces: cluster nodes run Calico's BIRD (as calico-node does) on the
- * configs that `bird-confd render` (or `watch --oneshot`) wrote from the manifests below, and
- * top-of-rack routers run Debian's stock BIRD with small hand-written configs, so each session
- * has a second implementation on its other side. Every proof reads what BIRD and the kernels
- * actually do: session states, kernel routes, next hops, packet counters.
+ * configs that `bird-confd render` (or `watch --oneshot`) wrote from the manifests below, with the
+ * default output profile (Calico v3.32), and top-of-rack routers run Debian's stock BIRD with
+ * small hand-written configs, so each session has a second implementation on its other side.
+ * Every proof reads what BIRD and the kernels actually do: session states, kernel routes, next
+ * hops, packet counters. The proofs of fields that only v3.32 renders are in netns-v332.test.ts.
  *
- * Segment 10.78.0.0/24 (a bridge): tor1 .1, tor2 .2, node1 .11, node2 .12, node3 .13.
- * Cluster AS 64512, ToRs AS 65001. Node n's IPAM block is 10.244.n.0/26.
+ * Addresses, AS numbers and blocks: test/helpers/lab-cluster.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,110 +16,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { eventually, sleep } from './helpers/bird-lab.js';
 import { cliPath } from './helpers/calico-bird.js';
+import { CLUSTER_AS, NODES, TOR_AS, block, block6, calico, clusterDocs, doc, ip, nodeDoc, nodeIp, nodeIp6, peerBlock, proto, renderNodes, routeSources, segment, startNodes, startTor, watchStaysDown } from './helpers/lab-cluster.js';
 import { NetLab, netLabAvailable, sweepStaleNamespaces } from './helpers/netlab.js';
-import { runCli } from './helpers/run-cli.js';
 
 const unavailable = netLabAvailable();
 if (!unavailable) sweepStaleNamespaces();
-
-const CLUSTER_AS = 64512;
-const TOR_AS = 65001;
-const ip = (host: number) => `10.78.0.${host}`;
-const NODES = ['node1', 'node2', 'node3'] as const;
-const nodeIp = (node: string) => ip(10 + Number(node.slice(-1)));
-const block = (node: string) => `10.244.${node.slice(-1)}.0/26`;
-const nodeIp6 = (node: string) => `fd00:78::${10 + Number(node.slice(-1))}`;
-const block6 = (node: string) => `fd00:244:0:${node.slice(-1)}::/122`;
-/** The protocol name bird-confd gives a peering with `address` (Calico's rule: dots become underscores). */
-const proto = (kind: 'Mesh' | 'Node' | 'Global', address: string) => `${kind}_${address.replace(/[.:]/g, '_')}`;
-
-// ---- manifests -------------------------------------------------------------------------------
-
-const doc = (apiVersion: string, kind: string, name: string, body: string, namespace?: string) =>
-  `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: ${name}${namespace ? `, namespace: ${namespace}` : ''}}\n${body}\n---\n`;
-const calico = (kind: string, name: string, spec: string) => doc('projectcalico.org/v3', kind, name, `spec: ${spec}`);
-
-function nodeDoc(node: string, extra: { labels?: string; rr?: string; v6?: boolean } = {}): string {
-  const rr = extra.rr ? `, routeReflectorClusterID: ${extra.rr}` : '';
-  const v6 = extra.v6 ? `, ipv6Address: "${nodeIp6(node)}/64"` : '';
-  return `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: ${node}, labels: {${extra.labels ?? ''}}}\nspec: {bgp: {ipv4Address: ${nodeIp(node)}/24${v6}${rr}}}\n---\n`;
-}
-
-/**
- * Nodes, IP pools without encapsulation (this kernel has no IP-in-IP module, so no route may go
- * through tunl0; Calico's BIRD still runs its kernel filter, which sets `krt_tunnel = ""`), and one
- * confirmed block per node.
- */
-function clusterDocs(nodes: readonly string[], labels: (node: string) => { labels?: string; rr?: string; v6?: boolean } = () => ({})): string {
-  let text = calico('IPPool', 'lab-pool', '{cidr: 10.244.0.0/16, ipipMode: Never, vxlanMode: Never}');
-  text += calico('IPPool', 'lab-pool-v6', '{cidr: "fd00:244::/48"}');
-  for (const n of nodes) {
-    text += nodeDoc(n, labels(n));
-    text += doc('crd.projectcalico.org/v1', 'BlockAffinity', `${n}-block`, `spec: {node: ${n}, cidr: ${block(n)}, state: confirmed, deleted: "false"}`);
-    if (labels(n).v6) text += doc('crd.projectcalico.org/v1', 'BlockAffinity', `${n}-block6`, `spec: {node: ${n}, cidr: "${block6(n)}", state: confirmed, deleted: "false"}`);
-  }
-  return text;
-}
-
-// ---- helpers ---------------------------------------------------------------------------------
-
-/** Renders each node's files with `bird-confd render` into its own folder; returns the folders. */
-async function renderNodes(lab: NetLab, stage: string, manifests: string, nodes: readonly string[], flags: readonly string[] = []): Promise<Map<string, string>> {
-  const input = lab.folder(`${stage}-input`);
-  writeFileSync(join(input, 'cluster.yaml'), manifests);
-  const dirs = new Map<string, string>();
-  await Promise.all(
-    nodes.map(async (node) => {
-      const out = lab.folder(`${stage}-${node}`);
-      const r = await runCli(['render', '--node', node, '-f', input, '--out', out, ...flags]);
-      assert.equal(r.code, 0, `render ${node}: ${r.stderr}`);
-      dirs.set(node, out);
-    }),
-  );
-  return dirs;
-}
-
-async function startNodes(lab: NetLab, dirs: ReadonlyMap<string, string>): Promise<void> {
-  for (const [node, dir] of dirs) await lab.startBird(node, join(dir, 'bird.cfg'), dir, { make: 'calico' });
-}
-
-interface TorNeighbor {
-  readonly name: string;
-  readonly address: string;
-  readonly password?: string;
-}
-
-/** A hand-written ToR config: eBGP to the given nodes, every learned route into its kernel, its own static routes out. */
-function torConfig(lab: NetLab, name: string, routerId: string, neighbors: readonly TorNeighbor[], statics: readonly string[] = []): string {
-  const text = [
-    `router id ${routerId};`,
-    'protocol device { scan time 2; }',
-    'protocol kernel { scan time 2; export all; merge paths on; }',
-    statics.length ? `protocol static tor_routes { ${statics.map((s) => `route ${s} blackhole;`).join(' ')} }` : '',
-    ...neighbors.map(
-      (n) =>
-        `protocol bgp ${n.name} {\n  local as ${TOR_AS};\n  neighbor ${n.address} as ${CLUSTER_AS};\n  import all;\n  export where source = RTS_STATIC;\n  connect retry time 2;\n  error wait time 1,5;\n${n.password ? `  password "${n.password}";\n` : ''}}`,
-    ),
-  ].join('\n');
-  const dir = lab.folder(name);
-  writeFileSync(join(dir, 'bird.cfg'), `${text}\n`);
-  return join(dir, 'bird.cfg');
-}
-
-async function startTor(lab: NetLab, name: string, routerId: string, neighbors: readonly TorNeighbor[], statics: readonly string[] = []): Promise<void> {
-  const config = torConfig(lab, name, routerId, neighbors, statics);
-  await lab.startBird(name, config, lab.folder(name), { make: 'debian' });
-}
-
-/** The protocols (names in brackets) that gave `router` a route for exactly `prefix`, from `birdc show route`. */
-function routeSources(lab: NetLab, router: string, prefix: string): string[] {
-  const shown = lab.birdc(router, `show route ${prefix}`);
-  return [...shown.matchAll(/\[(\w+) /g)].map((m) => m[1]!).sort();
-}
-
-const segment = (lab: NetLab, names: readonly string[]) => {
-  for (const n of names) lab.joinSegment(n, `${n.startsWith('tor') ? ip(Number(n.slice(3))) : nodeIp(n)}/24`);
-};
 
 // ---- the proofs ------------------------------------------------------------------------------
 
@@ -196,34 +97,44 @@ describe('real BGP in network namespaces', { skip: unavailable ?? false, concurr
     assert.match(lab.birdc('node1', 'show status'), /^BIRD v[\d.]+\+birdv1\.6\.8$/m);
     assert.match(lab.birdc('tor1', 'show status'), /^BIRD 1\.6\.8$/m);
     // Several connect retries (2 s on the ToR, 5 s on the node) without the session coming up.
-    const until = Date.now() + 12_000;
-    while (Date.now() < until) {
-      const p = (await lab.bgpProtocols('node2')).find((q) => q.name === proto('Global', ip(1)));
-      assert.ok(p, 'node2 has its session to the ToR');
-      assert.notEqual(p.bgp?.state, 'Established', 'a session with a different password came up');
-      await sleep(500);
-    }
+    assert.deepEqual(await watchStaysDown(lab, [{ router: 'node2', protocol: proto('Global', ip(1)) }]), [], 'a session with a different password came up');
   });
 
-  test('3. route reflector: with the mesh off, clients peer only with the reflector and still learn every block', async (t) => {
-    const lab = new NetLab('rr');
-    t.after(() => lab.close());
-    segment(lab, NODES);
-    const manifests =
+  describe('3. route reflector (mesh off, node1 the reflector)', () => {
+    const lab = unavailable ? null : new NetLab('rr');
+    const manifests = (nextHop: string) =>
       calico('BGPConfiguration', 'default', `{asNumber: ${CLUSTER_AS}, nodeToNodeMeshEnabled: false}`) +
       clusterDocs(NODES, (n) => (n === 'node1' ? { labels: 'route-reflector: "true"', rr: '224.0.0.1' } : {})) +
-      calico('BGPPeer', 'peer-with-reflectors', `{nodeSelector: all(), peerSelector: route-reflector == 'true'}`);
-    const dirs = await renderNodes(lab, 'rr', manifests, NODES);
-    await startNodes(lab, dirs);
-    await lab.established('node1', [proto('Node', nodeIp('node2')), proto('Node', nodeIp('node3'))]);
-    for (const client of ['node2', 'node3']) {
-      await lab.established(client, [proto('Node', nodeIp('node1'))]);
-      assert.deepEqual((await lab.bgpProtocols(client)).map((p) => p.name), [proto('Node', nodeIp('node1'))], `${client} peers only with the reflector`);
-    }
-    // Reflected routes keep their originator's next hop.
-    await lab.routeWhere('node2', block('node3'), (r) => r.includes(`via ${nodeIp('node3')} `), 'via node3');
-    await lab.routeWhere('node3', block('node2'), (r) => r.includes(`via ${nodeIp('node2')} `), 'via node2');
-    await lab.routeWhere('node1', block('node2'), (r) => r.includes(`via ${nodeIp('node2')} `), 'via node2');
+      calico('BGPPeer', 'peer-with-reflectors', `{nodeSelector: all(), peerSelector: route-reflector == 'true'${nextHop}}`);
+    before(async () => {
+      if (!lab) return;
+      segment(lab, NODES);
+      await startNodes(lab, await renderNodes(lab, 'rr', manifests(''), NODES));
+      await lab.established('node1', [proto('Node', nodeIp('node2')), proto('Node', nodeIp('node3'))]);
+    });
+    after(async () => lab?.close());
+
+    test('clients peer only with the reflector and still learn every block, with the originator as next hop', async () => {
+      for (const client of ['node2', 'node3']) {
+        await lab!.established(client, [proto('Node', nodeIp('node1'))]);
+        assert.deepEqual((await lab!.bgpProtocols(client)).map((p) => p.name), [proto('Node', nodeIp('node1'))], `${client} peers only with the reflector`);
+      }
+      // Reflected routes keep their originator's next hop.
+      await lab!.routeWhere('node2', block('node3'), (r) => r.includes(`via ${nodeIp('node3')} `), 'via node3');
+      await lab!.routeWhere('node3', block('node2'), (r) => r.includes(`via ${nodeIp('node2')} `), 'via node2');
+      await lab!.routeWhere('node1', block('node2'), (r) => r.includes(`via ${nodeIp('node2')} `), 'via node2');
+    });
+
+    test('3b. nextHopMode: Self on the reflector peering: reflected routes reach the clients with the reflector as next hop', async () => {
+      // The BGPPeer's nextHopMode reaches node1's reverse peerings to its clients (next hop self).
+      const self = await renderNodes(lab!, 'rr-self', manifests(', nextHopMode: Self'), ['node1']);
+      const text = readFileSync(join(self.get('node1')!, 'bird.cfg'), 'utf8');
+      for (const client of ['node2', 'node3']) assert.match(peerBlock(text, proto('Node', nodeIp(client))), /rr client;[^]*next hop self;/, `node1's peering with ${client}`);
+      assert.match(lab!.birdc('node1', `configure "${join(self.get('node1')!, 'bird.cfg')}"`), /Reconfigured|Reconfiguration in progress/);
+      // Before, node3 routed node2's block via node2 (the test above); now via the reflector.
+      await lab!.routeWhere('node3', block('node2'), (r) => r.includes(`via ${nodeIp('node1')} `), 'via node1 (the reflector)');
+      await lab!.routeWhere('node2', block('node3'), (r) => r.includes(`via ${nodeIp('node1')} `), 'via node1 (the reflector)');
+    });
   });
 
   describe('external peers: keepOriginalNextHop, ECMP, service advertisement', () => {
@@ -235,13 +146,11 @@ describe('real BGP in network namespaces', { skip: unavailable ?? false, concurr
       calico('BGPPeer', 'tor1', `{peerIP: ${ip(1)}, asNumber: ${TOR_AS}}`) +
       calico('BGPPeer', 'tor2', `{peerIP: ${ip(2)}, asNumber: ${TOR_AS}, keepOriginalNextHop: ${keep}}`) +
       doc('v1', 'Service', 'web', 'spec: {type: NodePort, clusterIP: 10.96.0.50, externalTrafficPolicy: Local, ports: [{port: 80, protocol: TCP}]}', 'default') +
-      doc(
-        'v1',
-        'Endpoints',
-        'web',
-        'subsets: [{addresses: [{ip: 10.244.1.5, nodeName: node1}, {ip: 10.244.2.5, nodeName: node2}], ports: [{port: 80, protocol: TCP}]}]',
-        'default',
-      );
+      // As a cluster keeps them: the Endpoints (what Calico v3.17 reads) and the EndpointSlice the
+      // controller mirrors them to (what v3.32, the default profile, reads).
+      doc('v1', 'Endpoints', 'web', 'subsets: [{addresses: [{ip: 10.244.1.5, nodeName: node1}, {ip: 10.244.2.5, nodeName: node2}], ports: [{port: 80, protocol: TCP}]}]', 'default') +
+      'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-lab, namespace: default, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\n' +
+      'endpoints: [{addresses: [10.244.1.5], nodeName: node1}, {addresses: [10.244.2.5], nodeName: node2}]\nports: [{port: 80, protocol: TCP}]\n---\n';
     before(async () => {
       if (!lab) return;
       segment(lab, ['tor1', 'tor2', ...NODES]);
