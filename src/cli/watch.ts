@@ -53,7 +53,9 @@ ${renderFlagsHelp}
   -h, --help            this help
 
 Environment (as calico-node): NODENAME, DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_CA_CERT_FILE,
-ETCD_CERT_FILE, ETCD_KEY_FILE, KUBECONFIG, NAMESPACE, CALICO_ROUTER_ID, BGP_LOGSEVERITYSCREEN.`;
+ETCD_CERT_FILE, ETCD_KEY_FILE, KUBECONFIG, NAMESPACE, CALICO_ROUTER_ID, BGP_LOGSEVERITYSCREEN,
+CALICO_ENDPOINT_STATUS_PATH_PREFIX (Felix's workload endpoint-status files for local workload
+peering are read from PREFIX/endpoint-status/; default /var/run/calico; Calico 3.32, Linux).`;
 
 /** `bird-confd watch`: runs until SIGTERM/SIGINT (or once with --oneshot); returns the exit code. */
 export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -125,7 +127,7 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
           control.close();
         }
       };
-  const sources = await createSources(datastore as 'file' | 'etcdv3' | 'kubernetes', { files: values.file ?? [], env, node, logger });
+  const sources = await createSources(datastore as 'file' | 'etcdv3' | 'kubernetes', { files: values.file ?? [], env, node, logger, target, calicoVersion: render.calicoVersion });
   const daemon = new Daemon({
     node,
     out,
