@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import { idOf, type Resource, type ResourceId } from '../model/resources.js';
 import { Snapshot } from '../model/snapshot.js';
-import { affectedNodes, affects, type Change } from '../render/impact.js';
+import { affectedNodes, affects, impactOptionsOf, type Change } from '../render/impact.js';
 import { clusterFacts, RenderStore, renderNode, secretFileNames, type RenderOptions } from '../render/index.js';
 import type { ClusterFacts } from '../render/facts/cluster.js';
 import type { NodeView } from '../render/view/view-types.js';
@@ -213,8 +213,8 @@ export class Daemon {
   private relevant(facts: ClusterFacts): boolean {
     const changes = this.changes;
     this.changes = [];
-    const secretNamespace = this.config.render.secretNamespace ?? 'kube-system';
-    return changes.some((c) => (!c.before && !c.after) || affects(affectedNodes(c, facts, this.snapshot, this.store, secretNamespace), this.config.node));
+    const impact = impactOptionsOf(this.config.node, this.config.render);
+    return changes.some((c) => (!c.before && !c.after) || affects(affectedNodes(c, facts, this.snapshot, this.store, impact), this.config.node));
   }
 
   private async renderAndApply(): Promise<void> {
