@@ -10,6 +10,7 @@ import { renderOptions, type RenderSettings } from './template-files.js';
 import { applySet, cleanStale, CommandError, readCurrentSet, sameSet, setHash } from './apply.js';
 import type { DaemonMetrics } from './metrics.js';
 import { defaultBackoff, type Backoff, type Source, type SourceEvent } from './source.js';
+import { diagnosticLogger } from './diagnostic-log.js';
 
 /** How one BIRD daemon is reloaded after its files changed. */
 export type Reloader = (family: 'ipv4' | 'ipv6') => Promise<string>;
@@ -72,11 +73,14 @@ export class Daemon {
   private reloadAttempt = 0;
   private stopped = false;
   private firstRunDone: (() => void) | null = null;
+  /** Logs each render's diagnostics, a warning only when it is new (see diagnostic-log.ts). */
+  private readonly logDiagnostics: ReturnType<typeof diagnosticLogger>;
   /** Resolves once the first render after every source synced has been applied (or has failed). */
   readonly firstRun = new Promise<void>((resolve) => (this.firstRunDone = resolve));
 
   constructor(private readonly config: DaemonConfig) {
     this.renderOptions = renderOptions(config.render);
+    this.logDiagnostics = diagnosticLogger(config.logger);
   }
 
   /** Starts every source; renders once all of them have synced. */
@@ -228,7 +232,7 @@ export class Daemon {
     const started = performance.now();
     const result = renderNode(this.snapshot, this.config.node, this.renderOptions, this.store);
     metrics?.renderSeconds.observe((performance.now() - started) / 1000);
-    for (const d of result.diagnostics) logger[d.severity === 'error' ? 'error' : 'warn'](formatDiagnostic(d));
+    this.logDiagnostics(result.diagnostics);
     if (!result.files || !result.view) {
       metrics?.renders.inc({ result: 'error' });
       this.state.lastError = 'nothing rendered (see the errors above); the last good files stay';

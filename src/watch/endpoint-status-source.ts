@@ -138,8 +138,8 @@ async function loadFile(folder: string, file: string, seen: Map<string, Seen>, e
   for (const d of r.diagnostics) emit({ type: 'problem', diagnostic: { ...d, file: path } });
   const before = seen.get(file);
   if (!r.resource && r.diagnostics.some((d) => d.severity === 'error')) {
-    // Keep the last good version; read it again at the next event or poll even if unchanged.
-    if (before) seen.set(file, { stamp: '', id: before.id });
+    // Keep the last good version until the file changes again (reported once, not at every poll).
+    seen.set(file, { stamp, id: before?.id ?? null });
     return;
   }
   const id = r.resource ? idOf(r.resource) : null;
