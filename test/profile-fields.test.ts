@@ -1,15 +1,18 @@
 /**
  * What each output profile honours (src/render/input-fields.ts): the v3.17 profile is never
  * silent about a v3.32 field or kind it leaves out (one warning per object naming its fields, in
- * `render` and once per warning in `watch`).
+ * `render` and once per warning in `watch`), and `view --schema` lists each profile's fields.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parseManifestText } from '../src/model/load.js';
 import { computeNodeView, RenderStore } from '../src/render/index.js';
+import { inputFields } from '../src/render/input-fields.js';
+import { calicoVersions } from '../src/render/profiles.js';
 import { runCli } from './helpers/run-cli.js';
 import { snap, y } from './helpers/snap.js';
 import { filesIn, startWatch, until, type WatchProcess } from './helpers/watch.js';
@@ -104,5 +107,25 @@ describe('the Calico 3.17 profile is never silent about what it does not render'
     writeFileSync(join(dir, 'peers.yaml'), y.peer('tor', '{peerIP: 10.0.0.254, asNumber: 65001, ttlSecurity: 1, keepaliveTime: 10s}'));
     await until('the changed warning', () => /BGPPeer\/tor: spec\.keepaliveTime, spec\.ttlSecurity: not rendered/.test(w.output()));
     assert.equal(warnings(), 1);
+  });
+});
+
+describe('view --schema: which input fields each profile renders', () => {
+  test('x-bird-confd-profiles comes from the one table in src/render/input-fields.ts', async () => {
+    // The built CLI, as installed: the schema is generated at build time (npm run build).
+    const r = spawnSync(process.execPath, ['bin/bird-confd.js', 'view', '--schema'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const schema = JSON.parse(r.stdout) as { 'x-bird-confd-profiles': Record<string, { view: string; renders: Record<string, string[]>; notRendered: Record<string, string[]> }> };
+    const profiles = schema['x-bird-confd-profiles'];
+    assert.deepEqual(Object.keys(profiles), [...calicoVersions]);
+    assert.ok(profiles['3.17']!.notRendered.BGPPeer!.includes('spec.ttlSecurity'));
+    assert.ok(profiles['3.32']!.renders.BGPPeer!.includes('spec.ttlSecurity'));
+    assert.ok(profiles['3.17']!.renders.Endpoints!.includes('subsets'));
+    assert.ok(profiles['3.32']!.renders.BGPFilter!.length === 1);
+    for (const v of calicoVersions) {
+      const listed = Object.values(profiles[v]!.renders).flat().length + Object.values(profiles[v]!.notRendered).flat().length;
+      assert.equal(listed, inputFields.length, `every field of the table is listed for ${v}`);
+      assert.equal(profiles[v]!.view, `#/definitions/NodeView${v.replace('.', '')}`);
+    }
   });
 });
