@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { loadManifestPaths, snapshotOf } from '../src/model/load.js';
 import { TemplateError } from '../src/render/index.js';
+import { calicoVersions, type CalicoVersion } from '../src/render/profiles.js';
 import { loadTemplates, renderNodeWithTemplates } from '../src/watch/template-files.js';
 import { checkParses } from './helpers/bird.js';
 import { goldenCases, renderCase } from './helpers/golden.js';
@@ -15,9 +16,9 @@ const custom = join('fixtures', 'custom-templates');
 const work = mkdtempSync(join(tmpdir(), 'bird-confd-tpl-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-async function example(node: string, templateDir?: string) {
+async function example(node: string, templateDir?: string, calicoVersion?: CalicoVersion) {
   const loaded = await loadManifestPaths([join('fixtures', 'example')]);
-  return renderNodeWithTemplates(snapshotOf(loaded.resources), node, { templateDir });
+  return renderNodeWithTemplates(snapshotOf(loaded.resources), node, { templateDir, calicoVersion });
 }
 
 /** The config without BFD: the lines a BFD override adds removed. */
@@ -74,24 +75,30 @@ describe('custom templates', () => {
     assert.throws(() => loadTemplates({ target: 'linux', userDir: join(custom, 'syntax') }), /syntax\/bird\.cfg\.hbs: line 3: syntax error/);
   });
 
-  test('the JSON Schema of the view validates the view of every fixture', async () => {
+  test('the JSON Schema of the view validates the view of every fixture, in both profiles', async () => {
     const schema = JSON.parse(readFileSync(join('dist', 'view.schema.json'), 'utf8'));
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-    let checked = 0;
-    for (const c of goldenCases(join('fixtures', 'bird'))) {
-      for (const node of c.nodes) {
-        const { view } = await renderCase(c, node);
-        assert.ok(validate(JSON.parse(JSON.stringify(view))), `${c.name}/${node}: ${JSON.stringify(validate.errors)}`);
-        checked++;
+    const checked = new Map<string, number>();
+    const check = (view: unknown, what: string) => {
+      const json = JSON.parse(JSON.stringify(view)) as { calicoVersion: string };
+      assert.ok(validate(json), `${what}: ${JSON.stringify(validate.errors)}`);
+      checked.set(json.calicoVersion, (checked.get(json.calicoVersion) ?? 0) + 1);
+      return json;
+    };
+    for (const calicoVersion of calicoVersions) {
+      for (const c of goldenCases(join('fixtures', 'bird'))) {
+        for (const node of c.nodes) check((await renderCase(c, node, { calicoVersion })).view, `${c.name}/${node} (Calico ${calicoVersion})`);
       }
+      for (const node of ['node-a', 'node-b', 'node-c']) check((await example(node, undefined, calicoVersion)).view, `example/${node} (Calico ${calicoVersion})`);
     }
-    for (const node of ['node-a', 'node-b', 'node-c']) {
-      assert.ok(validate(JSON.parse(JSON.stringify((await example(node)).view))));
-      checked++;
-    }
-    assert.ok(checked >= 15);
-    // The schema is strict enough to reject a wrong view.
+    for (const v of calicoVersions) assert.ok((checked.get(v) ?? 0) >= 15, `views of ${v} checked: ${checked.get(v)}`);
+    // The schema is strict enough to reject a wrong view, and a view of one profile in the other's shape.
     assert.equal(validate({ viewVersion: 1, nodeName: 'x' }), false);
+    const v317 = JSON.parse(JSON.stringify((await example('node-a', undefined, '3.17')).view));
+    assert.equal(validate({ ...v317, calicoVersion: '3.32' }), false, 'a v3.17 view that claims to be v3.32 passed');
+    // Every family view says which profile it belongs to.
+    assert.match(schema.definitions.FamilyView.description, /v3\.17 profile/);
+    assert.match(schema.definitions.FamilyView332.description, /v3\.32 profile/);
   });
 
   test('any rendered file that prints a password is mode 0600, whatever its name; others stay 0644', async () => {

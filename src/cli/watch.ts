@@ -57,7 +57,9 @@ ${renderFlagsHelp}
   -h, --help            this help
 
 Environment (as calico-node): NODENAME, DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_CA_CERT_FILE,
-ETCD_CERT_FILE, ETCD_KEY_FILE, KUBECONFIG, NAMESPACE, CALICO_ROUTER_ID, BGP_LOGSEVERITYSCREEN.`;
+ETCD_CERT_FILE, ETCD_KEY_FILE, KUBECONFIG, NAMESPACE, CALICO_ROUTER_ID, BGP_LOGSEVERITYSCREEN,
+CALICO_ENDPOINT_STATUS_PATH_PREFIX (Felix's workload endpoint-status files for local workload
+peering are read from PREFIX/endpoint-status/; default /var/run/calico; Calico 3.32, Linux).`;
 
 /** How long a stop waits for the work in progress before it abandons it (the whole stop stays under 2 s). */
 const STOP_WAIT_MS = 1500;
@@ -71,7 +73,7 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   }
   const logger = createLogger(settings.logLevel);
   const metrics = new DaemonMetrics();
-  const sources = await createSources(settings.datastore, { files: settings.files, env, node: settings.node, logger });
+  const sources = await createSources(settings.datastore, { files: settings.files, env, node: settings.node, logger, target: settings.render.target, calicoVersion: settings.render.calicoVersion });
   const daemon = new Daemon({
     node: settings.node,
     out: settings.out,

@@ -5,7 +5,10 @@ import type { ClusterFacts, NodeInfo } from './facts/cluster.js';
 import { nodeInfo } from './facts/nodes.js';
 import { peerSpecs } from './facts/peer-specs.js';
 import { isLocal, isReverseLocal, localNodes, reverseLocalNodes } from './facts/peerings.js';
+import { defaultCalicoVersion, type CalicoVersion } from './profiles.js';
 import type { RenderStore } from './store.js';
+import { isMeshPasswordSecret, services332Affected, workloadStatusAffected, type EndpointNodes } from './v3-32/impact.js';
+import type { ViewOptions } from './view/context.js';
 
 /** A change to one resource: what it was before (or null) and what it is now (or null). */
 export interface Change {
@@ -16,17 +19,36 @@ export interface Change {
 /** Which node views a change can affect: every one, or a named set (possibly empty). */
 export type Affected = { readonly all: true } | { readonly all: false; readonly nodes: ReadonlySet<string> };
 
+/** What decides which views a change reaches, beyond the cluster: the render options that matter. */
+export interface ImpactOptions {
+  /** Where password Secrets are read (default kube-system). */
+  readonly secretNamespace?: string;
+  /** The output profile rendered (default: the newest): each reads different kinds. */
+  readonly calicoVersion?: CalicoVersion;
+  /** CALICO_K8S_NODE_REF of one node: service endpoints on Kubernetes node `ref` belong to Calico node `node`. */
+  readonly k8sNodeRef?: { readonly node: string; readonly ref: string };
+}
+
+/** The impact options of the daemon of `node` rendering with `options`. */
+export function impactOptionsOf(node: string, options: ViewOptions): ImpactOptions {
+  const ref = options.k8sNodeRef;
+  return { secretNamespace: options.secretNamespace, calicoVersion: options.calicoVersion, k8sNodeRef: ref && ref !== node ? { node, ref } : undefined };
+}
+
 const everyNode: Affected = { all: true };
 const none: Affected = { all: false, nodes: new Set() };
 
 /**
  * The node views a change can affect, so that a daemon recomputes its view only when needed and a
  * cluster-wide preview only the views that moved. Conservative: when in doubt, every node.
- * `facts` are the facts after the change, derived with `store`.
+ * `facts` are the facts after the change, derived with `store`. A kind the profile does not read
+ * (v1 Endpoints under v3.32; EndpointSlices, BGPFilters and endpoint statuses under v3.17)
+ * reaches no view.
  */
-export function affectedNodes(change: Change, facts: ClusterFacts, snapshot: Snapshot, store: RenderStore, secretNamespace = 'kube-system'): Affected {
+export function affectedNodes(change: Change, facts: ClusterFacts, snapshot: Snapshot, store: RenderStore, options: ImpactOptions = {}): Affected {
   const r = change.after ?? change.before;
   if (!r) return none;
+  const v317 = (options.calicoVersion ?? defaultCalicoVersion) === '3.17';
   switch (r.kind) {
     case 'BlockAffinity': {
       const nodes = new Set<string>();
@@ -34,11 +56,19 @@ export function affectedNodes(change: Change, facts: ClusterFacts, snapshot: Sna
       return { all: false, nodes };
     }
     case 'Service':
+      return v317 ? serviceAffected(change, facts, snapshot, endpointNodesOf(options)) : services332Affected(change, facts, snapshot, store, endpointNodesOf(options));
     case 'Endpoints':
-      return serviceAffected(change, facts, snapshot);
+      return v317 ? serviceAffected(change, facts, snapshot, endpointNodesOf(options)) : none;
+    case 'EndpointSlice':
+      return v317 ? none : services332Affected(change, facts, snapshot, store, endpointNodesOf(options));
+    // Every BGPFilter is rendered into every node's files.
+    case 'BGPFilter':
+      return v317 ? none : everyNode;
+    case 'WorkloadEndpointStatus':
+      return v317 ? none : workloadStatusAffected(change, facts);
     case 'Secret': {
-      if ((r.metadata.namespace ?? 'default') !== secretNamespace) return none;
-      const used = facts.peers.some((p) => p.resource.spec.password?.secretKeyRef?.name === r.metadata.name);
+      if ((r.metadata.namespace ?? 'default') !== (options.secretNamespace ?? 'kube-system')) return none;
+      const used = facts.peers.some((p) => p.resource.spec.password?.secretKeyRef?.name === r.metadata.name) || (!v317 && isMeshPasswordSecret(facts, r.metadata.name));
       return used ? everyNode : none;
     }
     case 'KubeNode': {
@@ -68,7 +98,14 @@ export function affectedNodes(change: Change, facts: ClusterFacts, snapshot: Sna
   }
 }
 
-function serviceAffected(change: Change, facts: ClusterFacts, snapshot: Snapshot): Affected {
+/** Kubernetes node names to Calico node names: the same, plus the node whose CALICO_K8S_NODE_REF it is. */
+function endpointNodesOf(options: ImpactOptions): EndpointNodes {
+  const ref = options.k8sNodeRef;
+  return ref ? (name) => (name === ref.ref ? [name, ref.node] : [name]) : (name) => [name];
+}
+
+/** Calico v3.17: a Service's host routes come from the nodes with a ready endpoint in its v1 Endpoints. */
+function serviceAffected(change: Change, facts: ClusterFacts, snapshot: Snapshot, endpointNodes: EndpointNodes): Affected {
   if (facts.global.clusterCidrs.length === 0 && facts.global.externalCidrs.length === 0) return none;
   const nodes = new Set<string>();
   for (const res of [change.before, change.after]) {
@@ -79,7 +116,7 @@ function serviceAffected(change: Change, facts: ClusterFacts, snapshot: Snapshot
     const eps = res.kind === 'Endpoints' ? res : snapshot.get('Endpoints', res.metadata.name, ns);
     for (const e of [eps, res.kind === 'Endpoints' ? res : undefined]) {
       if (e?.kind !== 'Endpoints') continue;
-      for (const s of e.subsets) for (const a of s.addresses ?? []) if (a.nodeName) nodes.add(a.nodeName);
+      for (const s of e.subsets) for (const a of s.addresses ?? []) if (a.nodeName) for (const n of endpointNodes(a.nodeName)) nodes.add(n);
     }
   }
   return { all: false, nodes };

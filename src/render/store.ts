@@ -1,6 +1,8 @@
 import type { BGPPeer } from '../model/bgp-peer.js';
 import type { BlockAffinity } from '../model/block-affinity.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { ResourceKind } from '../model/resources.js';
+import type { Snapshot } from '../model/snapshot.js';
 import type { Service } from '../model/k8s-service.js';
 import type { Node } from '../model/node.js';
 import type { BlockFact } from './facts/blocks.js';
@@ -61,4 +63,8 @@ export class RenderStore {
   readonly windowsPeerings = new WeakMap<PeerView, WindowsPeering>();
   /** Per compiled peer template: the text of each peer and of runs of peers. */
   readonly peerTexts = new WeakMap<object, PeerTextCache>();
+  /** Per resource object: the set fields the Calico v3.17 profile does not render ('' for a kind it does not read). */
+  readonly unrendered317 = new WeakMap<object, readonly string[]>();
+  /** Per kind: the v3.17 profile's warnings about those fields, at a snapshot revision of the kind. */
+  readonly unrendered317Kinds = new Map<ResourceKind, { readonly snapshot: Snapshot; readonly revision: string; readonly diagnostics: readonly Diagnostic[] }>();
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import { Snapshot } from '../model/snapshot.js';
-import { affectedNodes, affects, type Change } from '../render/impact.js';
+import { affectedNodes, affects, impactOptionsOf, type Change } from '../render/impact.js';
 import { clusterFacts, RenderStore, renderNode, secretFileNames, type RenderOptions } from '../render/index.js';
 import type { ClusterFacts } from '../render/facts/cluster.js';
 import type { NodeView } from '../render/view/view-types.js';
@@ -13,6 +13,7 @@ import { daemonOf, Reloads, type Family, type Files, type Reloader } from './rel
 import type { Backoff, Source, SourceEvent } from './source.js';
 import { SourceStates } from './source-states.js';
 import type { Rollback } from './status-file.js';
+import { diagnosticLogger } from './diagnostic-log.js';
 
 /**
  * Asks a BIRD daemon whether it runs `files` (swapped in at `swappedAt`, ms): the reasons when
@@ -75,6 +76,8 @@ export class Daemon {
   private probed = false;
   private shownReloadError: string | null = null;
   private firstRunDone: (() => void) | null = null;
+  /** Logs each render's diagnostics, a warning only when it is new (see diagnostic-log.ts). */
+  private readonly logDiagnostics: ReturnType<typeof diagnosticLogger>;
   /** Resolves once the first render after every source synced has been applied (or has failed). */
   readonly firstRun = new Promise<void>((resolve) => (this.firstRunDone = resolve));
 
@@ -82,6 +85,7 @@ export class Daemon {
     this.sources = new SourceStates(this.snapshot, config.logger, config.metrics, (c) => this.changed(c));
     this.reloads = new Reloads({ reload: config.reload, out: config.out, logger: config.logger, metrics: config.metrics, backoff: config.backoff });
     this.renderOptions = renderOptions(config.render);
+    this.logDiagnostics = diagnosticLogger(config.logger);
   }
 
   /** Starts every source; resolves once all of them have synced (or the daemon was stopped). */
@@ -185,8 +189,8 @@ export class Daemon {
   private takeRelevantChanges(facts: ClusterFacts): boolean {
     const changes = this.changes;
     this.changes = [];
-    const secretNamespace = this.config.render.secretNamespace ?? 'kube-system';
-    return changes.some((c) => (!c.before && !c.after) || affects(affectedNodes(c, facts, this.snapshot, this.store, secretNamespace), this.config.node));
+    const impact = impactOptionsOf(this.config.node, this.config.render);
+    return changes.some((c) => (!c.before && !c.after) || affects(affectedNodes(c, facts, this.snapshot, this.store, impact), this.config.node));
   }
 
   private async renderAndApply(): Promise<void> {
@@ -218,7 +222,7 @@ export class Daemon {
     const started = performance.now();
     const result = renderNode(this.snapshot, this.config.node, this.renderOptions, this.store);
     metrics?.renderSeconds.observe((performance.now() - started) / 1000);
-    for (const d of result.diagnostics) logger[d.severity === 'error' ? 'error' : 'warn'](formatDiagnostic(d));
+    this.logDiagnostics(result.diagnostics);
     if (!result.files || !result.view) {
       metrics?.renders.inc({ result: 'error' });
       this.state.lastError = 'nothing rendered (see the errors above); the last good files stay';

@@ -70,7 +70,7 @@ export class SourceStates {
         this.logger.warn({ source }, formatDiagnostic(e.diagnostic));
         return;
       case 'status':
-        return e.state === 'disconnected' ? this.down(source, e.detail) : this.up(source);
+        return e.state === 'disconnected' ? this.down(source, e.detail) : this.up(source, e.detail);
     }
   }
 
@@ -112,7 +112,9 @@ export class SourceStates {
     this.logger.warn({ source, detail }, 'source down: the last good files stay');
   }
 
-  private up(source: string): void {
+  private up(source: string, detail: string | undefined): void {
+    // A source says something about its state worth knowing (e.g. a folder that does not exist yet).
+    if (detail) this.logger.info({ source, detail }, 'source status');
     // Watching again after a disconnect, without a new list: in sync again (a list ends in `synced`).
     if (!this.everSynced.has(source) || this.resetting.has(source)) return;
     const since = this.outSince.get(source);

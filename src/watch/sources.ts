@@ -1,4 +1,7 @@
 import type { Logger } from 'pino';
+import type { Target } from '../render/index.js';
+import { defaultCalicoVersion, type CalicoVersion } from '../render/profiles.js';
+import { createEndpointStatusSource, endpointStatusDir } from './endpoint-status-source.js';
 import { createFileSource } from './file-source.js';
 import type { Source } from './source.js';
 
@@ -8,10 +11,28 @@ export interface SourceConfig {
   readonly env: NodeJS.ProcessEnv;
   readonly node: string;
   readonly logger: Logger;
+  /** The files rendered: a Windows node has no endpoint-status watcher (as calico-node). Default linux. */
+  readonly target?: Target;
+  /** The output profile: only Calico v3.32's reads endpoint-status files. Default the newest. */
+  readonly calicoVersion?: CalicoVersion;
 }
 
-/** The sources of a datastore type (the etcd and Kubernetes clients are loaded only when used). */
+/** The sources of a datastore type (the etcd and Kubernetes clients are loaded only when used), and the local ones. */
 export async function createSources(datastore: 'file' | 'etcdv3' | 'kubernetes', config: SourceConfig): Promise<Source[]> {
+  return [...(await datastoreSources(datastore, config)), ...localSources(config)];
+}
+
+/**
+ * The sources on the node itself, beside the datastore: Felix's workload endpoint-status files
+ * for local workload peering (Calico v3.32 on Linux; v3.17 had no such input, and calico-node
+ * does not watch them on Windows).
+ */
+function localSources(config: SourceConfig): Source[] {
+  if ((config.target ?? 'linux') === 'windows' || (config.calicoVersion ?? defaultCalicoVersion) === '3.17') return [];
+  return [createEndpointStatusSource(endpointStatusDir(config.env))];
+}
+
+async function datastoreSources(datastore: 'file' | 'etcdv3' | 'kubernetes', config: SourceConfig): Promise<Source[]> {
   if (datastore === 'file') return [createFileSource(config.files)];
   if (datastore === 'etcdv3') {
     const { createEtcdSource } = await import('./etcd-source.js');

@@ -11,6 +11,7 @@ import { neighborLine, protocolName } from '../view/peers.js';
 import { kernelPoolRule, poolsOf } from '../view/pools.js';
 import type { BgpView, BlockView, FamilyView, NodeView317, PasswordDefine, PeerKind, PeerView } from '../view/view-types.js';
 import { windowsView, type WindowsView } from '../view/windows-view.js';
+import { notRenderedWarnings317 } from './not-rendered.js';
 
 /** Calico v3.17: the output of confd's v3.17 templates (sections per peer kind, one export filter). */
 export const profile317: Profile = {
@@ -23,6 +24,7 @@ export const profile317: Profile = {
 
 function nodeView317(ctx: NodeContext): NodeView317 {
   const self = ctx.self;
+  ctx.diagnostics.push(...notRenderedWarnings317(ctx.store, ctx.snapshot));
   const listenPort = self.listenPort ? { port: self.listenPort, scope: 'node' as const } : ctx.cluster.global.listenPort ? { port: ctx.cluster.global.listenPort, scope: 'global' as const } : null;
   const ipv4 = familyView317(ctx, 'ipv4');
   const ipv6 = familyView317(ctx, 'ipv6');

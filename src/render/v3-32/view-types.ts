@@ -1,6 +1,6 @@
 import type { BlockView, CommunityRule, FamilyViewBase, PeerView } from '../view/view-types.js';
 
-/** The BGP part of a family's main file in Calico v3.32; absent when this node has no address in that family. */
+/** The BGP part of a family's main file in the Calico v3.32 profile; absent when this node has no address in that family. */
 export interface BgpView332 {
   /** This node's AS (its own, else the global one): the template's `local as`. */
   readonly localAs: string;
@@ -12,7 +12,7 @@ export interface BgpView332 {
   readonly peers: readonly PeerView[];
 }
 
-/** Everything one BIRD daemon (bird or bird6) gets for this node, as Calico v3.32 renders it. */
+/** Everything one BIRD daemon (bird or bird6) gets for this node, as Calico v3.32 renders it: the family view of the v3.32 profile (`NodeView332`). */
 export interface FamilyView332 extends FamilyViewBase {
   /** Rules of `apply_communities`: per prefix, the community statements (values sorted as text). */
   readonly communityRules: readonly CommunityRule[];

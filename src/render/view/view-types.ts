@@ -40,7 +40,7 @@ export interface PeerView {
   readonly sources: readonly string[];
 }
 
-/** The node-to-node mesh section of one family. */
+/** The node-to-node mesh section of one family (Calico v3.17 profile; v3.32 lists mesh peers among `bgp.peers`). */
 export interface MeshView {
   /** `enabled`, `disabled`, or `route-reflector` (an RR node ignores the IPv6 mesh, as Calico does). */
   readonly state: 'enabled' | 'disabled' | 'route-reflector';
@@ -51,7 +51,7 @@ export interface MeshView {
   readonly peers: readonly PeerView[];
 }
 
-/** The BGP part of a family's main file; absent when this node has no address in that family. */
+/** The BGP part of a family's main file in the Calico v3.17 profile; absent when this node has no address in that family. */
 export interface BgpView {
   readonly localAs: string;
   readonly sourceAddress: string;
@@ -118,7 +118,7 @@ export interface FamilyViewBase {
   readonly sessions: readonly PeerView[];
 }
 
-/** Everything one BIRD daemon (bird or bird6) gets for this node, as Calico v3.17 renders it. */
+/** Everything one BIRD daemon (bird or bird6) gets for this node, as Calico v3.17 renders it: the family view of the v3.17 profile (`NodeView317`). */
 export interface FamilyView extends FamilyViewBase {
   readonly routerIdComment: string | null;
   readonly communityRules: readonly CommunityRule[];
@@ -161,7 +161,11 @@ export interface NodeViewBase {
   readonly windows: WindowsView;
 }
 
-/** The node view of the Calico v3.17 profile. */
+/**
+ * The node view of the Calico v3.17 profile (`--calico-version 3.17`, `calicoVersion: "3.17"`):
+ * `ipv4` and `ipv6` are `FamilyView`s. The input fields this profile renders, and those it leaves
+ * out (with a warning), are listed in the schema's `x-bird-confd-profiles["3.17"]`.
+ */
 export interface NodeView317 extends NodeViewBase {
   readonly calicoVersion: '3.17';
   readonly listenPort: { readonly port: number; readonly scope: 'node' | 'global' } | null;
@@ -169,12 +173,16 @@ export interface NodeView317 extends NodeViewBase {
   readonly ipv6: FamilyView;
 }
 
-/** The node view of the Calico v3.32 profile. */
+/**
+ * The node view of the Calico v3.32 profile (`--calico-version 3.32`, the default;
+ * `calicoVersion: "3.32"`): `ipv4` and `ipv6` are `FamilyView332`s. The input fields this profile
+ * renders are listed in the schema's `x-bird-confd-profiles["3.32"]`.
+ */
 export interface NodeView332 extends NodeViewBase {
   readonly calicoVersion: '3.32';
   readonly ipv4: FamilyView332;
   readonly ipv6: FamilyView332;
 }
 
-/** The per-node view that templates print: every decision already made, in the shape of its profile. */
+/** The per-node view that templates print: every decision already made, in the shape of its profile, told apart by `calicoVersion`. */
 export type NodeView = NodeView317 | NodeView332;
