@@ -1,6 +1,6 @@
 // Daemon cold start: a real `bird-confd watch --datastore etcdv3` process (the installed CLI),
 // against Debian's etcd holding the Calico resources of a generated cluster and the in-process
-// Kubernetes API server (test/helpers) serving its Services, Endpoints and Secrets, as calico-node
+// Kubernetes API server (test/helpers) serving its Services, Endpoints, EndpointSlices and Secrets, as calico-node
 // runs in etcd mode with KUBECONFIG. Timed from the process start and from its first list to the
 // node's files applied (checked by Calico's BIRD); its peak memory read from /proc after that.
 import { spawn } from 'node:child_process';
@@ -19,7 +19,7 @@ export type ColdStart =
   | { readonly skipped: string };
 
 const plurals: Record<string, string> = { BGPConfiguration: 'bgpconfigurations', BGPPeer: 'bgppeers', Node: 'nodes', IPPool: 'ippools' };
-const kubeCollections: Record<string, string> = { Service: 'services', Endpoints: 'endpoints', Secret: 'secrets' };
+const kubeCollections: Record<string, string> = { Service: 'services', Endpoints: 'endpoints', EndpointSlice: 'endpointslices', Secret: 'secrets' };
 type Doc = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
 
 /** Puts the cluster's Calico resources into etcd under Calico's keys, and the rest into the Kubernetes API. */
@@ -52,6 +52,7 @@ async function oneRun(env: Record<string, string>, args: string[]): Promise<{ fr
         const log = /^\{/.test(line) ? (JSON.parse(line) as { msg?: string; time?: number }) : {};
         // The sources start their first list right after "starting".
         if (log.msg === 'starting') listAt = log.time ?? Date.now();
+        if (process.env.BENCH_COLD_LOG && log.time) process.stderr.write(`+${log.time - listAt} ms ${line.slice(0, 160)}\n`);
         if (log.msg === 'applied a new file set') {
           clearTimeout(timer);
           resolve(log.time ?? Date.now());

@@ -31,6 +31,9 @@ function must(obj: Record<string, unknown>): Resource {
 
 const v3 = 'projectcalico.org/v3';
 
+/** The name of a Service's EndpointSlice, as Kubernetes forms it (the Service's name and a suffix). */
+export const sliceName = (service: string) => `${service}-b3nch`;
+
 /** A generated cluster: every resource, in a deterministic order. */
 export function generateCluster(size: number, shape: Shape, seed = 1): Resource[] {
   return generateDocuments(size, shape, seed).map(must);
@@ -92,6 +95,11 @@ export function generateDocuments(size: number, shape: Shape, seed = 1, services
         return { ip: `172.16.${n & 255}.${(n >> 8) & 255}`, nodeName: nodeName(n) };
       });
       out.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns }, subsets: [{ addresses }] });
+      // The EndpointSlice Kubernetes keeps beside them (what Calico v3.32 reads).
+      out.push({
+        apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: sliceName(name), namespace: ns, labels: { 'kubernetes.io/service-name': name } },
+        addressType: 'IPv4', endpoints: addresses.map((a) => ({ addresses: [a.ip], nodeName: a.nodeName, conditions: { ready: true } })),
+      });
     }
   }
   return out;

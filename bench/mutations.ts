@@ -1,7 +1,7 @@
 import type { Resource } from '../src/model/resources.js';
 import type { Snapshot } from '../src/model/snapshot.js';
 import { documentToResource } from '../src/model/load.js';
-import { nodeName, type Shape } from './generate.js';
+import { nodeName, sliceName, type Shape } from './generate.js';
 
 /** One kind of change the incremental benchmark applies, and the node whose files it watches. */
 export interface Mutation {
@@ -33,12 +33,13 @@ export function mutations(size: number, shape: Shape): Mutation[] {
     {
       name: 'a Service endpoint moves to another node',
       node: watched,
+      // The EndpointSlice of a Local Service (svc-0), as Calico v3.32 reads endpoints.
       make: (snap, i) => {
-        const eps = snap.list('Endpoints')[0];
-        if (!eps || shape !== 'rr') return { before: null, after: null };
+        const slice = snap.get('EndpointSlice', sliceName('svc-0'), 'ns-0');
+        if (!slice || shape !== 'rr') return { before: null, after: null };
         const to = i % 2 === 0 ? watched : nodeName(Math.min(11, size - 1));
-        const after = { ...eps, subsets: [{ addresses: [{ ip: '172.16.9.9', nodeName: to }] }] };
-        return { before: eps, after };
+        const after = { ...slice, endpoints: [{ addresses: ['172.16.9.9'], nodeName: to, conditions: { ready: true } }] };
+        return { before: slice, after };
       },
     },
     {

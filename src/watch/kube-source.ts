@@ -1,4 +1,5 @@
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import fetch from 'node-fetch';
+import { KubeConfig, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { documentToResource } from '../model/load.js';
 import { namespaceOf, type ResourceId, type ResourceKind } from '../model/resources.js';
 import { defaultBackoff, type Backoff, type Source, type SourceEvent } from './source.js';
@@ -39,28 +40,31 @@ interface Watched {
   readonly list: () => Promise<KubernetesListObject<KubernetesObject>>;
 }
 
-/** The collections to follow, with their list calls. */
+/** The collections to follow, with the kinds they hold. */
 function watchedCollections(kc: KubeConfig, config: KubeSourceConfig): Watched[] {
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
-  type List = Promise<KubernetesListObject<KubernetesObject>>;
-  const calico: Watched[] = calicoPlurals.map(([plural, kind]) => ({
-    path: `/apis/crd.projectcalico.org/v1/${plural}`,
-    kind,
-    stored: kind,
-    apiVersion: 'crd.projectcalico.org/v1',
-    list: () => custom.listClusterCustomObject({ group: 'crd.projectcalico.org', version: 'v1', plural }) as List,
-  }));
+  const collection = (path: string, kind: string, stored: ResourceKind, apiVersion: string): Watched => ({ path, kind, stored, apiVersion, list: () => listRaw(kc, path) });
+  const calico = calicoPlurals.map(([plural, kind]) => collection(`/apis/crd.projectcalico.org/v1/${plural}`, kind, kind, 'crd.projectcalico.org/v1'));
   return [
     ...(config.calicoResources ? calico : []),
-    { path: '/api/v1/nodes', kind: 'Node', stored: 'KubeNode', apiVersion: 'v1', list: () => core.listNode() as List },
-    { path: '/api/v1/services', kind: 'Service', stored: 'Service', apiVersion: 'v1', list: () => core.listServiceForAllNamespaces() as List },
-    { path: '/api/v1/endpoints', kind: 'Endpoints', stored: 'Endpoints', apiVersion: 'v1', list: () => core.listEndpointsForAllNamespaces() as List },
+    collection('/api/v1/nodes', 'Node', 'KubeNode', 'v1'),
+    collection('/api/v1/services', 'Service', 'Service', 'v1'),
+    collection('/api/v1/endpoints', 'Endpoints', 'Endpoints', 'v1'),
     // Calico v3.32 reads EndpointSlices for service advertisement (v3.17 read the Endpoints above).
-    { path: '/apis/discovery.k8s.io/v1/endpointslices', kind: 'EndpointSlice', stored: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', list: () => discovery.listEndpointSliceForAllNamespaces() as List },
-    { path: `/api/v1/namespaces/${config.namespace}/secrets`, kind: 'Secret', stored: 'Secret', apiVersion: 'v1', list: () => core.listNamespacedSecret({ namespace: config.namespace }) as List },
+    collection('/apis/discovery.k8s.io/v1/endpointslices', 'EndpointSlice', 'EndpointSlice', 'discovery.k8s.io/v1'),
+    collection(`/api/v1/namespaces/${config.namespace}/secrets`, 'Secret', 'Secret', 'v1'),
   ];
+}
+
+/**
+ * Lists a collection as plain JSON, with the client's own connection settings (server, TLS,
+ * credentials): the typed API clients turn every object into class instances first, which for
+ * the tens of thousands of Services and EndpointSlices of a large cluster costs seconds at start.
+ */
+async function listRaw(kc: KubeConfig, path: string): Promise<KubernetesListObject<KubernetesObject>> {
+  const server = kc.getCurrentCluster()!.server;
+  const response = await fetch(`${server}${path}`, await kc.applyToFetchOptions({ method: 'GET' }));
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${response.statusText}`);
+  return (await response.json()) as KubernetesListObject<KubernetesObject>;
 }
 
 /**
