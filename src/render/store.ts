@@ -61,6 +61,12 @@ export class RenderStore {
   readonly meshViews = new WeakMap<readonly MeshEntry[], Map<NodeInfo, { readonly view: MeshView; readonly diagnostics: readonly Diagnostic[] }>>();
   /** A peer's Windows form. */
   readonly windowsPeerings = new WeakMap<PeerView, WindowsPeering>();
+  /**
+   * The last peer view made from each peer record (or mesh node), with the key of what it was
+   * made for: the next render of the same node, or another node that sees the peer the same way,
+   * gets the same object back, and with it the peer text kept for it.
+   */
+  readonly peerViews = new WeakMap<object, { readonly made: string; readonly view: PeerView }>();
   /** Per compiled peer template: the text of each peer and of runs of peers. */
   readonly peerTexts = new WeakMap<object, PeerTextCache>();
   /** Per resource object: the set fields the Calico v3.17 profile does not render ('' for a kind it does not read). */

@@ -91,7 +91,15 @@ function blockView(b: BlockFact): BlockView {
 function bgpView(ctx: NodeContext, family: Family, address: string, defines: PasswordDefine[]): BgpView {
   const localAs = effectiveAs(ctx.cluster, ctx.self);
   const password = passwordStatements(ctx.options.passwords === 'separate-file', defines);
-  const peer = (kind: PeerKind, key: string, r: PeerRecord) => peerView(kind, key, r, ctx.self.rrClusterId, address, localAs, password);
+  const peer = (kind: PeerKind, key: string, r: PeerRecord) => {
+    // The view is kept per record for what decides it (the password statement included).
+    const made = `${kind}|${key}|${ctx.self.rrClusterId}|${localAs}|${address}|${r.password ? password(r.password) : ''}`;
+    const known = ctx.store.peerViews.get(r);
+    if (known?.made === made) return known.view;
+    const view = peerView(kind, key, r, ctx.self.rrClusterId, address, localAs, password);
+    ctx.store.peerViews.set(r, { made, view });
+    return view;
+  };
   const sorted = (m: ReadonlyMap<string, PeerRecord>) => [...m.entries()].filter(([, r]) => r.family === family).sort(([a], [b]) => compareText(a, b));
   return {
     localAs,
