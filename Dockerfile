@@ -15,16 +15,12 @@ RUN npm ci && npm run build
 
 # Runtime stage: production dependencies, the compiled code and the templates.
 FROM node:20-slim
-# Debian's bird (1.6) and birdc. The default check asks calico-node's own BIRD over its control
-# socket (configure check); Debian's `bird -p` (--check parse) lacks Calico's krt_tunnel.
-# policy-rc.d keeps the package from starting a BIRD during the build.
-# Debian ships no birdcl; birdc given a command runs it non-interactively, so birdcl (the default
-# reload command) points to it.
-RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d \
- && apt-get update \
- && apt-get install -y --no-install-recommends bird \
- && rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d \
- && ln -s birdc /usr/sbin/birdcl \
+# No BIRD: bird-confd runs beside calico-node's, and asks it over its control socket both to check
+# a staged config (configure check) and to reload. iproute2 gives `ip rule`, used only while
+# service loop prevention is on (deploy/loop-prevention-patch.yaml grants what it needs).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iproute2 \
+ && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 bird-confd \
  && useradd --system --uid 10001 --gid bird-confd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin bird-confd
 WORKDIR /app
@@ -37,9 +33,10 @@ COPY --from=build /app/dist/ dist/
 COPY bin/ bin/
 COPY templates/ templates/
 # Non-root. BIRD's control socket is root:root mode 0660 in calico-node, so reloading needs the
-# root group as a supplementary group (the DaemonSet adds it; see deploy/README.md).
+# root group as a supplementary group (deploy/daemonset.yaml adds it).
 USER 10001:10001
-# A liveness probe for plain Docker; replace with the daemon's /livez once it serves one.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "bin/bird-confd.js", "--version"]
+# For plain Docker: the daemon's own /livez, on the --metrics-address of CMD (the DaemonSet has
+# its own probes and arguments).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:9179/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "bin/bird-confd.js"]
-CMD ["watch", "--datastore", "kubernetes"]
+CMD ["watch", "--datastore", "kubernetes", "--metrics-address", "127.0.0.1:9179"]

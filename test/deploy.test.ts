@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 // client-side validation knows them); imported by path, so that the client's network stack is
 // not loaded.
 import * as models from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+import { daemonSet } from './helpers/manifests.js';
 import { runCli } from './helpers/run-cli.js';
 
 type Obj = Record<string, unknown>;
@@ -25,7 +26,9 @@ const docs: Doc[] = readdirSync(deployDir)
       return { file: f, obj: d.toJS() as Obj };
     }),
   );
-const main = docs.filter((d) => d.file !== 'calico-node-patch.yaml');
+/** The patches: applied on top of other manifests, not on their own. */
+const patchFiles = ['calico-node-patch.yaml', 'loop-prevention-patch.yaml'];
+const main = docs.filter((d) => !patchFiles.includes(d.file));
 const of = (kind: string) => main.filter((d) => d.obj.kind === kind).map((d) => d.obj);
 const meta = (o: Obj) => o.metadata as { name: string; namespace?: string; labels?: Record<string, string> };
 
@@ -77,7 +80,7 @@ interface Container {
   command?: string[];
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
-  securityContext?: { runAsUser?: number; runAsNonRoot?: boolean; allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[]; add?: string[] } };
+  securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean; allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[]; add?: string[] } };
 }
 interface PodSpec {
   serviceAccountName?: string;
@@ -134,7 +137,7 @@ describe('deploy/ manifests', () => {
     const mounts = new Map((c.volumeMounts ?? []).map((m) => [m.mountPath, m]));
     const out = c.args![c.args!.indexOf('--out') + 1]!;
     assert.equal(out, '/etc/calico/confd/config');
-    // The mount holds the output folder and its staging siblings, on one file system.
+    // The mount holds the output folder and calico-node confd's (empty) conf.d/ and templates/.
     assert.ok(mounts.has('/etc/calico/confd') && !mounts.get('/etc/calico/confd')!.readOnly, 'config parent folder mounted read-write');
     assert.ok(mounts.has('/var/run/calico'), 'control socket folder mounted');
     const hostPath = (name: string) => pod.volumes!.find((v) => v.name === name)?.hostPath?.path;
@@ -237,6 +240,89 @@ describe('deploy/ manifests', () => {
   });
 });
 
+/**
+ * What already listens on a node's host network beside calico-node, where the sidecar's health and
+ * metrics port must not land (hostNetwork: a clash makes one of the two fail to bind).
+ */
+const hostNetworkPorts: Record<number, string> = {
+  // BGP: BIRD in calico-node.
+  179: 'BIRD (BGP)',
+  // projectcalico/calico felix/config/config_params.go: HealthPort (also node/pkg/health/health.go,
+  // what calico-node's readiness probe asks).
+  9099: 'Felix health',
+  // projectcalico/calico felix/config/config_params.go: PrometheusMetricsPort.
+  9091: 'Felix Prometheus metrics',
+  // projectcalico/calico felix/config/config_params.go: FailsafeInboundHostPorts (tcp:5473, Typha).
+  5473: 'Typha (host network)',
+  // projectcalico/calico typha/pkg/config/config_params.go: PrometheusMetricsPort.
+  9093: 'Typha Prometheus metrics',
+  // projectcalico/calico typha/pkg/config/config_params.go: HealthPort.
+  9098: 'Typha health',
+  // projectcalico/calico api/pkg/apis/projectcalico/v3/kubecontrollersconfig.go: PrometheusMetricsPort.
+  9094: 'calico-kube-controllers metrics',
+  // tigera/operator pkg/render/node.go: nodeBGPReporterPort (Calico Enterprise's BGP metrics in calico-node).
+  9900: 'Calico Enterprise BGP metrics',
+  // tigera/operator: NodeReporterMetricsPort, FELIX_PROMETHEUSREPORTERPORT (Calico Enterprise).
+  9081: 'Calico Enterprise Felix reporter metrics',
+  // Prometheus default port allocations (github.com/prometheus/prometheus/wiki/Default-port-allocations).
+  9100: 'node-exporter',
+  // The same list: bird_exporter, often run beside BIRD on the node's socket.
+  9324: 'bird_exporter',
+  // kubernetes.io/docs/reference/networking/ports-and-protocols/: kubelet API and healthz, kube-proxy metrics and healthz.
+  10250: 'kubelet API',
+  10248: 'kubelet healthz',
+  10249: 'kube-proxy metrics',
+  10256: 'kube-proxy healthz',
+};
+
+describe('the health and metrics port on the host network', () => {
+  const c = podSpec(of('DaemonSet')[0]!).containers.find((x) => x.name === 'bird-confd')!;
+  const address = c.args![c.args!.indexOf('--metrics-address') + 1]!;
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+
+  test('collides with nothing calico-node, Typha, kube-controllers, node-exporter or Kubernetes serves on the node', () => {
+    assert.equal((podSpec(of('DaemonSet')[0]!) as unknown as { hostNetwork: boolean }).hostNetwork, true, 'the rule matters because the pod shares the host network');
+    assert.ok(Number.isInteger(port) && port > 1024 && port < 32768, `${address}: an unprivileged port below the ephemeral range`);
+    assert.equal(hostNetworkPorts[port], undefined, `--metrics-address ${address} takes the port of ${hostNetworkPorts[port]}`);
+  });
+
+  test('is served on the node\'s loopback only, and the image\'s CMD and HEALTHCHECK use the same address', () => {
+    assert.equal(address.slice(0, address.lastIndexOf(':')), '127.0.0.1', 'the metrics of a host-network pod stay off the node\'s interfaces');
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    assert.equal(cmd[cmd.indexOf('--metrics-address') + 1], address);
+    assert.match(/^HEALTHCHECK .*$/m.exec(dockerfile)![0], new RegExp(`fetch\\('http://${address.replace(/\./g, '\\.')}/livez'\\)`));
+  });
+});
+
+describe('loop-prevention-patch.yaml', () => {
+  const base = podSpec(daemonSet());
+  const patched = podSpec(daemonSet('loop-prevention-patch.yaml'));
+  const sidecar = (pod: PodSpec) => pod.containers.find((x) => x.name === 'bird-confd')!;
+  const owner = (pod: PodSpec) => pod.initContainers!.find((x) => x.name === 'prepare-config-dir')!.env!.find((e) => e.name === 'CONFIG_OWNER')!.value;
+
+  test('adds NET_ADMIN and nothing else, as root (a non-root user keeps no capability across exec)', () => {
+    const s = sidecar(patched).securityContext!;
+    assert.deepEqual(s.capabilities, { drop: ['ALL'], add: ['NET_ADMIN'] });
+    assert.equal(s.runAsUser, 0);
+    assert.equal(s.runAsNonRoot, false);
+    assert.equal(s.allowPrivilegeEscalation, false);
+    assert.equal(s.readOnlyRootFilesystem, true);
+    // Everything else is as in daemonset.yaml.
+    const strip = (pod: PodSpec) => ({ ...pod, containers: pod.containers.map((c) => ({ ...c, securityContext: undefined })), initContainers: pod.initContainers!.map((c) => ({ ...c, env: undefined })) });
+    assert.deepEqual(strip(patched), strip(base));
+  });
+
+  test('the init container hands the config folder to the user the sidecar runs as, with and without the patch', () => {
+    for (const pod of [base, patched]) {
+      const s = sidecar(pod).securityContext!;
+      assert.equal(owner(pod), `${s.runAsUser}:0`);
+    }
+    const init = base.initContainers!.find((x) => x.name === 'prepare-config-dir')!;
+    assert.match(init.command!.join(' '), /chown -R "\$CONFIG_OWNER" \/etc\/calico\/confd\/config/);
+  });
+});
+
 describe('Dockerfile', () => {
   const text = readFileSync('Dockerfile', 'utf8').replace(/\\\n/g, ' ');
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
@@ -264,13 +350,19 @@ describe('Dockerfile', () => {
     }
   });
 
-  test('bird is installed, the user is not root and matches the DaemonSet, the healthcheck and entrypoint run our CLI', () => {
-    assert.match(text, /apt-get install -y --no-install-recommends bird\b/);
+  test('no BIRD in the image (the socket check asks calico-node\'s); iproute2 for loop prevention only', () => {
+    // The packages of every `apt-get install` (up to the next && of its RUN line).
+    const packages = [...text.matchAll(/apt-get install ([^&\n]*)/g)].flatMap((m) => m[1]!.split(/\s+/).filter((w) => w && !w.startsWith('-')));
+    assert.deepEqual(packages, ['iproute2']);
+    assert.doesNotMatch(text, /birdcl|policy-rc\.d/, 'leftovers of the Debian bird package');
+    assert.doesNotMatch(text, /deploy\/README/, 'a pointer to a file that does not exist');
+  });
+
+  test('the user matches the DaemonSet, the entrypoint runs our CLI', () => {
     const user = lines.find((l) => /^USER /.test(l));
-    assert.equal(user, 'USER 10001:10001');
-    const c = podSpec(of('DaemonSet')[0]!).containers.find((x) => x.name === 'bird-confd')!;
-    assert.equal(c.securityContext?.runAsUser, 10001);
-    assert.match(lines.find((l) => l.startsWith('HEALTHCHECK'))!, /CMD \["node", "bin\/bird-confd\.js", "--version"\]$/);
+    const s = podSpec(of('DaemonSet')[0]!).containers.find((x) => x.name === 'bird-confd')!.securityContext!;
+    assert.equal(user, `USER ${s.runAsUser}:${s.runAsGroup}`);
+    assert.match(text, new RegExp(`useradd [^\\n]*--uid ${s.runAsUser}\\b`));
     assert.ok(lines.includes('ENTRYPOINT ["node", "bin/bird-confd.js"]'));
     assert.ok(existsSync('bin/bird-confd.js'));
   });

@@ -4,7 +4,8 @@ import { after, describe, test } from 'node:test';
 import { computeNodeView as viewWithStore, renderNodeFiles as filesWithStore, RenderStore, type ViewOptions } from '../src/render/index.js';
 import type { NodeView } from '../src/render/view/view-types.js';
 import { loadTemplates } from '../src/watch/template-files.js';
-import { syncLoopPreventionRule, type IpRunner } from '../src/watch/policy-rule.js';
+import { loopPreventionRules, syncLoopPreventionRule, type IpRunner } from '../src/watch/policy-rule.js';
+import { createLogger } from '../src/watch/logger.js';
 import { snap, y } from './helpers/snap.js';
 
 const computeNodeView = (s: Parameters<typeof viewWithStore>[0], node: string, options: ViewOptions = {}) => viewWithStore(s, node, options, new RenderStore());
@@ -36,6 +37,70 @@ describe('service loop prevention in the view', () => {
     assert.equal(computeNodeView(snap(base + felix('Drop')), 'a', { loopPrevention: 'Disabled' }).view!.ipv4.loopPrevention.enabled, false);
     const bad = computeNodeView(snap(base + felix('Drop')), 'a', { loopPreventionTable: 254 });
     assert.ok(bad.diagnostics.some((d) => d.severity === 'error' && /not 253-255/.test(d.message)));
+  });
+});
+
+describe('the after-render step runs `ip` only where a rule is wanted or may be left over', () => {
+  /** An `ip` that records its calls and answers `rule show` with the rules it holds. */
+  const recordingIp = () => {
+    const calls: string[] = [];
+    const rules = new Set<string>();
+    const ip: IpRunner = async (args) => {
+      calls.push(args.join(' '));
+      const [family, , verb] = args;
+      if (verb === 'show') return [...rules].filter((r) => r.startsWith(family!)).map((r) => `1000:\tnot from all iif lo lookup ${r.split(' ')[1]}`).join('\n');
+      if (verb === 'add') rules.add(`${family} ${args[7]}`);
+      if (verb === 'del') rules.delete(`${family} ${args[7]}`);
+      return '';
+    };
+    return { calls, ip };
+  };
+  const logger = createLogger('error');
+  const viewOf = (mode: string) => computeNodeView(snap(base + felix(mode)), 'a').view!;
+
+  test('Disabled from the start: `ip` is never run (a pod without iproute2 or NET_ADMIN works)', async () => {
+    const { calls, ip } = recordingIp();
+    const step = loopPreventionRules(logger, new Set(['bird.cfg', 'bird6.cfg']), ip);
+    await step(viewOf('Disabled'));
+    await step(viewOf('Disabled'));
+    assert.deepEqual(calls, []);
+  });
+
+  test('Drop adds the rules; a later Disabled removes them once, then `ip` is not run again', async () => {
+    const { calls, ip } = recordingIp();
+    const step = loopPreventionRules(logger, new Set(), ip);
+    await step(viewOf('Drop'));
+    assert.deepEqual(calls, ['-4 rule show', '-4 rule add not iif lo lookup 250 priority 1000', '-6 rule show', '-6 rule add not iif lo lookup 250 priority 1000']);
+    calls.length = 0;
+    await step(viewOf('Disabled'));
+    assert.deepEqual(calls, ['-4 rule show', '-4 rule del not iif lo lookup 250', '-6 rule show', '-6 rule del not iif lo lookup 250']);
+    calls.length = 0;
+    await step(viewOf('Disabled'));
+    assert.deepEqual(calls, []);
+  });
+
+  test('Disabled with a loop file in place (an earlier run had it on): that family\'s rule is looked for and removed', async () => {
+    const { calls, ip } = recordingIp();
+    const step = loopPreventionRules(logger, new Set(['bird.cfg', 'bird_loop.cfg']), ip);
+    await step(viewOf('Disabled'));
+    assert.deepEqual(calls, ['-4 rule show']);
+    await step(viewOf('Disabled'));
+    assert.deepEqual(calls, ['-4 rule show'], 'looked for once');
+  });
+
+  test('a failed removal is tried again on the next render', async () => {
+    let fail = true;
+    const calls: string[] = [];
+    const ip: IpRunner = async (args) => {
+      calls.push(args.join(' '));
+      if (fail) throw new Error('ip: Operation not permitted');
+      return '';
+    };
+    const step = loopPreventionRules(logger, new Set(['bird_loop.cfg']), ip);
+    await assert.rejects(step(viewOf('Disabled')), /not permitted/);
+    fail = false;
+    await step(viewOf('Disabled'));
+    assert.deepEqual(calls, ['-4 rule show', '-4 rule show']);
   });
 });
 

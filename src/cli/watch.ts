@@ -4,7 +4,7 @@ import { startDriftCheck } from '../watch/drift.js';
 import { daemonHealth, startHealthServer } from '../watch/health.js';
 import { createLogger } from '../watch/logger.js';
 import { DaemonMetrics } from '../watch/metrics.js';
-import { cleanStale } from '../watch/output-dir.js';
+import { cleanStale, readOutputDir } from '../watch/output-dir.js';
 import { loopPreventionRules } from '../watch/policy-rule.js';
 import { defaultSafeReload } from '../watch/safe-reload.js';
 import { createSources } from '../watch/sources.js';
@@ -85,7 +85,7 @@ export async function watchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     probe: probeOf(settings),
     logger,
     metrics,
-    afterRender: settings.render.target === 'windows' ? undefined : loopPreventionRules(logger),
+    afterRender: settings.render.target === 'windows' ? undefined : loopPreventionRules(logger, new Set(readOutputDir(settings.out)?.keys())),
   });
   const server = settings.metricsAddress ? await startHealthServer(settings.metricsAddress, metrics, () => daemonHealth(daemon, settings.degradedAfterMs)) : null;
   logger.info({ node: settings.node, datastore: settings.datastore, out: settings.out }, 'starting');

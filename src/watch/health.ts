@@ -24,7 +24,7 @@ export function daemonHealth(daemon: Daemon, degradedAfterMs: number): HealthSta
   const ready = daemon.state.firstRunDone && degraded.length === 0 && daemon.state.lastApplyOk && undone.length === 0;
   let detail: string;
   if (degraded.length) detail = `degraded: ${degraded.join(', ')} out of sync for ${degradedAfterMs / 1000} s or more; the last good files stay`;
-  else if (!daemon.state.firstRunDone) detail = 'waiting for the first sync';
+  else if (!daemon.state.firstRunDone) detail = daemon.state.synced ? 'applying the first file set' : 'waiting for the first sync';
   else if (undone.length) detail = `degraded: ${undone.join('; ')}`;
   else detail = daemon.state.lastError ?? (daemon.allSourcesSynced() ? 'in sync' : 'a source is reconnecting');
   return { live: true, ready, detail };

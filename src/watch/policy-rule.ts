@@ -33,12 +33,25 @@ export async function syncLoopPreventionRule(enabled: boolean, table: number, fa
   return 'added';
 }
 
-/** An after-render step that keeps both families' loop-prevention rules in step with the view (changes are logged). */
-export function loopPreventionRules(logger: Logger, ip: IpRunner = hostIp): (view: NodeView) => Promise<void> {
+/**
+ * An after-render step that keeps both families' loop-prevention rules in step with the view
+ * (changes are logged). `ip` runs only where a rule is wanted or may be left over: while loop
+ * prevention is on, and when it is off but was on before: earlier in this run, or in the run that
+ * wrote the files found at start (`inPlace`: their names; a loop file among them means that run
+ * kept a rule). Off from the start, it never runs `ip`: a pod without iproute2 or NET_ADMIN (the
+ * default deployment) works, and nothing fails.
+ */
+export function loopPreventionRules(logger: Logger, inPlace: ReadonlySet<string> = new Set(), ip: IpRunner = hostIp): (view: NodeView) => Promise<void> {
+  const mayExist = new Map<4 | 6, boolean>();
   return async (view) => {
     for (const f of [view.ipv4, view.ipv6]) {
       const lp = f.loopPrevention;
-      const action = await syncLoopPreventionRule(lp.enabled, lp.kernelTable, f.family === 'ipv4' ? 4 : 6, ip);
+      const family = f.family === 'ipv4' ? 4 : 6;
+      if (!lp.enabled && !(mayExist.get(family) ?? inPlace.has(f.files.loop))) continue;
+      // Set before the change: a failed removal is tried again on the next render.
+      mayExist.set(family, true);
+      const action = await syncLoopPreventionRule(lp.enabled, lp.kernelTable, family, ip);
+      mayExist.set(family, lp.enabled);
       if (action === 'added' || action === 'removed') logger.info({ family: f.family, table: lp.kernelTable, action }, 'loop prevention policy rule');
     }
   };

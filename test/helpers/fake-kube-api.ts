@@ -1,8 +1,19 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 
 type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; [k: string]: unknown }; [k: string]: unknown };
 interface Watcher { readonly collection: string; readonly namespace: string | null; readonly res: ServerResponse }
+
+/** How the server listens: plain HTTP on 127.0.0.1 unless told otherwise. */
+export interface FakeKubeApiOptions {
+  /** Serve HTTPS with this key and certificate (PEM), as a real API server does. */
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /** Answer 401 to any request without `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  /** The address to listen on (default 127.0.0.1). */
+  readonly host?: string;
+}
 
 /**
  * An in-process Kubernetes API server for tests, speaking the real list/watch protocol over HTTP:
@@ -25,10 +36,22 @@ export class FakeKubeApi {
   private server: Server | null = null;
   port = 0;
 
-  /** Starts listening on 127.0.0.1 (a free port). */
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
+  /** Requests refused for a missing or wrong bearer token. */
+  unauthorized = 0;
+
+  /** Starts listening on a free port (127.0.0.1, plain HTTP, no token checked, unless `options` say otherwise). */
+  async start(options: FakeKubeApiOptions = {}): Promise<void> {
+    const serve = (req: IncomingMessage, res: ServerResponse) => {
+      if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+        this.unauthorized++;
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 }));
+        return;
+      }
+      this.handle(req, res);
+    };
+    this.server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, serve) : createServer(serve);
+    await new Promise<void>((resolve) => this.server!.listen(0, options.host ?? '127.0.0.1', () => resolve()));
     this.port = (this.server.address() as { port: number }).port;
   }
 
