@@ -93,7 +93,7 @@ function bgpView(ctx: NodeContext, family: Family, address: string, defines: Pas
   const password = passwordStatements(ctx.options.passwords === 'separate-file', defines);
   const peer = (kind: PeerKind, key: string, r: PeerRecord) => {
     // The view is kept per record for what decides it (the password statement included).
-    const made = `${kind}|${key}|${ctx.self.rrClusterId}|${localAs}|${address}|${r.password ? password(r.password) : ''}`;
+    const made = `${kind}|${key}|${ctx.self.rrClusterId}|${localAs}|${r.ip === address}|${r.password ? password(r.password) : ''}`;
     const known = ctx.store.peerViews.get(r);
     if (known?.made === made) return known.view;
     const view = peerView(kind, key, r, ctx.self.rrClusterId, address, localAs, password);

@@ -7,6 +7,7 @@ import { neighborLine } from '../view/peers.js';
 import type { PeerKind, PeerView } from '../view/view-types.js';
 import type { Direction, FilterFunctions } from './filters.js';
 import type { Settings332 } from './settings.js';
+import type { RenderStore } from '../store.js';
 
 /** What every peer block of one family depends on besides its own record. */
 export interface PeerContext {
@@ -20,6 +21,19 @@ export interface PeerContext {
   readonly filters: FilterFunctions;
   readonly password: (value: string) => string;
   readonly diagnostics: Diagnostic[];
+  readonly store: RenderStore;
+  /** What every peer view of this family depends on besides its record: a view kept in the store under another key is stale. */
+  readonly viewKey: string;
+  /** The filter blocks made so far, by their calls and same-AS flag (most peers of a node share them). */
+  readonly filterBlocks: Map<string, readonly string[]>;
+}
+
+/** The import and export blocks of a peer, shared by every peer of the family with the same calls and same-AS flag. */
+function filterBlocks(ctx: PeerContext, importCalls: readonly string[], exportCalls: readonly string[], sameAs: boolean): readonly string[] {
+  const key = `${importCalls.join(' ')}|${exportCalls.join(' ')}|${sameAs}`;
+  let lines = ctx.filterBlocks.get(key);
+  if (!lines) ctx.filterBlocks.set(key, (lines = [...importFilter(ctx, importCalls), ...exportFilter(ctx, exportCalls, sameAs)]));
+  return lines;
 }
 
 /** The import block's lines (R19): filter calls, then routes of elevated priority win over local ones. */
@@ -59,7 +73,7 @@ export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo)
     if (e.ip === ctx.address || e.info.rrClusterId || e.duplicateOf) continue;
     const port = effectivePort(facts, e.info);
     const asNumber = e.info.asNumber || facts.global.asNumber;
-    const options = [sourceLine(ctx.address), ...importFilter(ctx, []), ...exportFilter(ctx, [], asNumber === ctx.nodeAs)];
+    const options = [sourceLine(ctx.address), ...filterBlocks(ctx, [], [], asNumber === ctx.nodeAs)];
     if (e.ip > ctx.address) options.push('passive on;');
     if (ctx.settings.meshRestartTime) options.push(`graceful restart time ${ctx.settings.meshRestartTime};`);
     if (ctx.settings.meshPassword) options.push(ctx.password(ctx.settings.meshPassword));
@@ -77,13 +91,23 @@ export function recordPeers(ctx: PeerContext, peerings: NodePeerings): PeerView[
   for (const [kind, records] of [['global', peerings.global], ['node', peerings.node]] as const) {
     for (const [key, r] of records) {
       if (r.family !== ctx.family || r.ip === ctx.address) continue;
-      out.push(recordPeer(ctx, r.settings.localWorkload ? 'local-workload' : kind, key, r));
+      out.push(keptPeer(ctx, r.settings.localWorkload ? 'local-workload' : kind, key, r));
     }
   }
   return out;
 }
 
 const prefixes: Record<PeerKind, string> = { mesh: 'Mesh', global: 'Global', node: 'Node', 'local-workload': 'Local_Workload' };
+
+/** A record's peer view, kept per record for what decides it (the password statement included). */
+function keptPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord): PeerView {
+  const made = `${kind}|${key}|${ctx.viewKey}|${r.password ? ctx.password(r.password) : ''}`;
+  const known = ctx.store.peerViews.get(r);
+  if (known?.made === made) return known.view;
+  const view = recordPeer(ctx, kind, key, r);
+  ctx.store.peerViews.set(r, { made, view });
+  return view;
+}
 
 function recordPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord): PeerView {
   const s = r.settings;
@@ -94,7 +118,7 @@ function recordPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord
   if (s.localAs) before.push(`local as ${s.localAs};`);
   const options: string[] = [];
   if (s.sourceAddress === 'UseNodeIP') options.push(sourceLine(ctx.address));
-  options.push(...importFilter(ctx, calls('import')), ...exportFilter(ctx, calls('export'), sameAs));
+  options.push(...filterBlocks(ctx, calls('import'), calls('export'), sameAs));
   if (s.localWorkload || (kind === 'global' && s.calicoNode && r.ip > ctx.address)) options.push('passive on;');
   if (s.restartTime) options.push(`graceful restart time ${s.restartTime};`);
   if (s.keepaliveTime) options.push(`keepalive time ${s.keepaliveTime};`);

@@ -99,6 +99,9 @@ function bgpView332(ctx: NodeContext, settings: Settings332, family: Family, add
   const pc: PeerContext = {
     family, address, nodeAs, ownRr: ctx.self.rrClusterId, settings, filters, diagnostics: ctx.diagnostics,
     password: passwordStatements(ctx.options.passwords === 'separate-file', defines),
+    store: ctx.store,
+    viewKey: `${family}|${address}|${nodeAs}|${ctx.self.rrClusterId}|${settings.priority[family]}|${ctx.snapshot.kindRevision('BGPFilter')}`,
+    filterBlocks: new Map(),
   };
   const debug = debugLine(ctx.logLevel);
   return {

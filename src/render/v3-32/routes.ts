@@ -29,10 +29,11 @@ export function staticRoutes332(family: Family, blocks: readonly BlockView[], se
   const out = [...blocks.filter((b) => !isHost(b.cidr)).map((b) => `route ${b.cidr} blackhole;`), ...services.map((r) => `route ${r} blackhole;`)];
   const seen = new Set(out);
   for (const records of [peerings.global, peerings.node]) {
-    for (const key of [...records.keys()].sort(compareText)) {
-      const r = records.get(key)!;
+    // Only the few records with a gateway are sorted (a route reflector has thousands of peers).
+    const gateways = [...records].filter(([, r]) => r.family === family && r.settings.reachableBy).sort(([a], [b]) => compareText(a, b));
+    for (const [, r] of gateways) {
       const route = `route ${r.ip}/${family === 'ipv4' ? 32 : 128} via ${r.settings.reachableBy};`;
-      if (r.family !== family || !r.settings.reachableBy || seen.has(route)) continue;
+      if (seen.has(route)) continue;
       seen.add(route);
       out.push(route);
     }
