@@ -17,7 +17,8 @@ export interface Row {
   /** render / parse, warm and cold. */
   ratio?: number;
   coldRatio?: number;
-  clusterPreview: { ms: number; nodes: number; estimated: boolean };
+  /** Every node's files: the time, and how much text they are (MB, estimated with the time when sampled). */
+  clusterPreview: { ms: number; nodes: number; estimated: boolean; textMb: number };
   incremental: Record<string, { median: number; p99: number; recomputed: number; of: number }>;
   /** A real watch process: cold start to the first apply, and its peak memory then. */
   daemon?: ColdStart;
@@ -82,7 +83,7 @@ export function printRow(r: Row): void {
   console.log(`one node's files (compute + render, a node not rendered before): median ${r.render.median} ms, p99 ${r.render.p99} ms (${r.render.n} runs); first render from a new snapshot (cold caches) ${r.renderCold} ms`);
   const parse = typeof r.birdParse === 'number' ? `${r.birdParse} ms   render / parse: ${r.ratio} warm, ${r.coldRatio} cold` : `skipped (${r.birdParse.skipped})`;
   console.log(`Calico's bird -p of that bird.cfg: ${parse}`);
-  console.log(`all nodes' files: ${r.clusterPreview.ms} ms${r.clusterPreview.estimated ? ' (estimated from a sample)' : ''}`);
+  console.log(`all nodes' files: ${r.clusterPreview.ms} ms, ${r.clusterPreview.textMb} MB of text${r.clusterPreview.estimated ? ' (estimated from a sample)' : ''}`);
   for (const [name, v] of Object.entries(r.incremental)) console.log(`incremental, ${name}: median ${v.median} ms, p99 ${v.p99} ms, views recomputed ${v.recomputed} of ${v.of}`);
   if (r.daemon) console.log(daemonLine(r.daemon));
   if (r.etcd) console.log(`etcd put to files in place: ${'skipped' in r.etcd ? `skipped (${r.etcd.skipped})` : `p50 ${r.etcd.p50} ms, p99 ${r.etcd.p99} ms over ${r.etcd.n} changes (of which etcd acknowledging the put: p50 ${r.etcd.putP50} ms, p99 ${r.etcd.putP99} ms)`}`);

@@ -71,12 +71,14 @@ function birdParseMs(files: Map<string, string>): number | { skipped: string } {
 /** Every node's files from one snapshot; at the target sizes every node, else a sample of large meshes. */
 function clusterPreview(snapshot: Snapshot, size: number, shape: Shape): Row['clusterPreview'] {
   const all = Array.from({ length: size }, (_, i) => nodeName(i));
-  const sample = shape === 'mesh' && size > 1000 && size !== 10_000 ? all.filter((_, i) => i % Math.ceil(size / 100) === 0) : all;
+  const sample = shape === 'mesh' && size > 1000 ? all.filter((_, i) => i % Math.ceil(size / 100) === 0) : all;
+  let bytes = 0;
   const [, ms] = time(() => {
     const fresh = new RenderStore();
-    for (const n of sample) renderOne(snapshot, fresh, n);
+    for (const n of sample) for (const text of renderOne(snapshot, fresh, n).values()) bytes += text.length;
   });
-  return { ms: Math.round((ms * size) / sample.length), nodes: size, estimated: sample.length < size };
+  const scale = size / sample.length;
+  return { ms: Math.round(ms * scale), nodes: size, estimated: sample.length < size, textMb: Math.round((bytes * scale) / 1e6) };
 }
 
 /** Incremental: apply one change, refresh the facts, find the affected views, re-render the node. */

@@ -59,6 +59,10 @@ export class RenderStore {
   readonly meshPeers = new WeakMap<NodeInfo, [MeshPeerViews | undefined, MeshPeerViews | undefined]>();
   /** Per mesh (entries array): the mesh views of the last few nodes rendered. */
   readonly meshViews = new WeakMap<readonly MeshEntry[], Map<NodeInfo, { readonly view: MeshView; readonly diagnostics: readonly Diagnostic[] }>>();
+  /** Per family (IPv4, IPv6) and node: the last v3.32 mesh peer view made of it, with the key of what it was made for. */
+  readonly meshPeerViews332 = [new WeakMap<NodeInfo, { readonly made: string; readonly view: PeerView }>(), new WeakMap<NodeInfo, { readonly made: string; readonly view: PeerView }>()] as const;
+  /** Per mesh (entries array) of a family: the sorted v3.32 mesh peers of the last node rendered, with the key of its viewpoint. */
+  readonly meshPeers332 = new WeakMap<readonly MeshEntry[], { readonly viewer: string; readonly peers: readonly PeerView[] }>();
   /** A peer's Windows form. */
   readonly windowsPeerings = new WeakMap<PeerView, WindowsPeering>();
   /**

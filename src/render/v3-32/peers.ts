@@ -66,23 +66,45 @@ const sourceLine = (address: string) => `source address ${address};  # The local
  * bird-confd takes a node without its own AS at the global AS (Calico v3.32 takes this node's
  * AS there, quirk V1, so that two ends with their own AS numbers disagree).
  */
-export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo): PeerView[] {
+export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo): readonly PeerView[] {
   if (self.rrClusterId || !facts.global.meshEnabled) return [];
+  const entries = facts.mesh[ctx.family].entries;
+  const password = ctx.settings.meshPassword ? ctx.password(ctx.settings.meshPassword) : '';
+  // What every mesh peer of this node depends on besides its own node: kept while the mesh (the
+  // entries array, new after any node change) and this are the same, the sorted list is reused.
+  const viewer = `${self.name}|${ctx.viewKey}|${ctx.settings.meshRestartTime}|${password}`;
+  const known = ctx.store.meshPeers332.get(entries);
+  if (known?.viewer === viewer) return known.peers;
   const out: PeerView[] = [];
-  for (const e of facts.mesh[ctx.family].entries) {
+  const views = ctx.store.meshPeerViews332[ctx.family === 'ipv4' ? 0 : 1];
+  for (const e of entries) {
     if (e.ip === ctx.address || e.info.rrClusterId || e.duplicateOf) continue;
-    const port = effectivePort(facts, e.info);
-    const asNumber = e.info.asNumber || facts.global.asNumber;
-    const options = [sourceLine(ctx.address), ...filterBlocks(ctx, [], [], asNumber === ctx.nodeAs)];
-    if (e.ip > ctx.address) options.push('passive on;');
-    if (ctx.settings.meshRestartTime) options.push(`graceful restart time ${ctx.settings.meshRestartTime};`);
-    if (ctx.settings.meshPassword) options.push(ctx.password(ctx.settings.meshPassword));
-    out.push({
-      kind: 'mesh', origin: `node ${e.node}`, skip: null, name: `Mesh_${ipToSymbol(e.ip)}`, peerIp: e.ip, port, asNumber,
-      before: [], neighbor: neighborLine(e.ip, port, asNumber), options, hasPassword: ctx.settings.meshPassword !== null, sources: [],
-    });
+    // Each view is kept per node object, so after a change of another node it is the same object,
+    // and its text is not made again.
+    const kept = views.get(e.info);
+    if (kept && kept.made === viewer && kept.view.peerIp === e.ip && kept.view.port === effectivePort(facts, e.info) && kept.view.asNumber === (e.info.asNumber || facts.global.asNumber)) out.push(kept.view);
+    else {
+      const view = meshPeer(ctx, facts, e.info, e.ip, password);
+      views.set(e.info, { made: viewer, view });
+      out.push(view);
+    }
   }
-  return out;
+  const peers = sortedPeers(out);
+  ctx.store.meshPeers332.set(entries, { viewer, peers });
+  return peers;
+}
+
+function meshPeer(ctx: PeerContext, facts: ClusterFacts, info: NodeInfo, ip: string, password: string): PeerView {
+  const port = effectivePort(facts, info);
+  const asNumber = info.asNumber || facts.global.asNumber;
+  const options = [sourceLine(ctx.address), ...filterBlocks(ctx, [], [], asNumber === ctx.nodeAs)];
+  if (ip > ctx.address) options.push('passive on;');
+  if (ctx.settings.meshRestartTime) options.push(`graceful restart time ${ctx.settings.meshRestartTime};`);
+  if (password) options.push(password);
+  return {
+    kind: 'mesh', origin: `node ${info.name}`, skip: null, name: `Mesh_${ipToSymbol(ip)}`, peerIp: ip, port, asNumber,
+    before: [], neighbor: neighborLine(ip, port, asNumber), options, hasPassword: password !== '', sources: [],
+  };
 }
 
 /** The global, node-specific and local workload peers of one family (R18-R27), skipping this node's own address. */
@@ -149,4 +171,15 @@ function filterCalls(ctx: PeerContext, r: PeerRecord, direction: Direction, same
 /** Peers in Calico's output order: by protocol name, byte-wise (R16). */
 export function sortedPeers(peers: PeerView[]): PeerView[] {
   return peers.sort((a, b) => compareText(a.name, b.name));
+}
+
+/** Two lists sorted by protocol name as one (the mesh is long and kept sorted; the others are few). */
+export function mergedPeers(a: readonly PeerView[], b: readonly PeerView[]): PeerView[] {
+  const out: PeerView[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(compareText(a[i]!.name, b[j]!.name) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }

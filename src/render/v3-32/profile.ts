@@ -10,7 +10,7 @@ import { windowsView, type WindowsView } from '../view/windows-view.js';
 import { familyView317 } from '../v3-17/profile.js';
 import { filterFunctions } from './filters.js';
 import { peeringRules332 } from './peering-rules.js';
-import { meshPeers, recordPeers, sortedPeers, type PeerContext } from './peers.js';
+import { meshPeers, mergedPeers, recordPeers, sortedPeers, type PeerContext } from './peers.js';
 import { blocks332, ipamStatements, staticRoutes332 } from './routes.js';
 import { serviceRoutes332 } from './services.js';
 import { settings332, type Settings332 } from './settings.js';
@@ -118,6 +118,6 @@ function bgpView332(ctx: NodeContext, settings: Settings332, family: Family, add
       'error wait time 5,30;',
     ],
     filterLines: filters.lines,
-    peers: sortedPeers([...meshPeers(pc, ctx.cluster, ctx.self), ...recordPeers(pc, ctx.peerings)]),
+    peers: mergedPeers(meshPeers(pc, ctx.cluster, ctx.self), sortedPeers(recordPeers(pc, ctx.peerings))),
   };
 }
