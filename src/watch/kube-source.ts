@@ -13,6 +13,12 @@ export interface KubeSourceConfig {
   readonly nodeName: string;
   /** Also watch Calico's CRDs (the Kubernetes datastore); false beside etcd. */
   readonly calicoResources: boolean;
+  /**
+   * Which endpoint objects to follow: v1 Endpoints (what Calico v3.17 reads), EndpointSlices
+   * (v3.32), or both (default). A profile follows only what it renders: on a large cluster each
+   * kind is tens of thousands of objects.
+   */
+  readonly endpoints?: 'Endpoints' | 'EndpointSlice' | 'both';
   readonly backoff?: Backoff;
 }
 
@@ -43,14 +49,15 @@ interface Watched {
 /** The collections to follow, with the kinds they hold. */
 function watchedCollections(kc: KubeConfig, config: KubeSourceConfig): Watched[] {
   const collection = (path: string, kind: string, stored: ResourceKind, apiVersion: string): Watched => ({ path, kind, stored, apiVersion, list: () => listRaw(kc, path) });
+  const endpoints = config.endpoints ?? 'both';
   const calico = calicoPlurals.map(([plural, kind]) => collection(`/apis/crd.projectcalico.org/v1/${plural}`, kind, kind, 'crd.projectcalico.org/v1'));
   return [
     ...(config.calicoResources ? calico : []),
     collection('/api/v1/nodes', 'Node', 'KubeNode', 'v1'),
     collection('/api/v1/services', 'Service', 'Service', 'v1'),
-    collection('/api/v1/endpoints', 'Endpoints', 'Endpoints', 'v1'),
+    ...(endpoints !== 'EndpointSlice' ? [collection('/api/v1/endpoints', 'Endpoints', 'Endpoints', 'v1')] : []),
     // Calico v3.32 reads EndpointSlices for service advertisement (v3.17 read the Endpoints above).
-    collection('/apis/discovery.k8s.io/v1/endpointslices', 'EndpointSlice', 'EndpointSlice', 'discovery.k8s.io/v1'),
+    ...(endpoints !== 'Endpoints' ? [collection('/apis/discovery.k8s.io/v1/endpointslices', 'EndpointSlice', 'EndpointSlice', 'discovery.k8s.io/v1')] : []),
     collection(`/api/v1/namespaces/${config.namespace}/secrets`, 'Secret', 'Secret', 'v1'),
   ];
 }

@@ -40,12 +40,17 @@ async function datastoreSources(datastore: 'file' | 'etcdv3' | 'kubernetes', con
     const sources: Source[] = [createEtcdSource({ endpoints, caFile: config.env.ETCD_CA_CERT_FILE, certFile: config.env.ETCD_CERT_FILE, keyFile: config.env.ETCD_KEY_FILE, nodeName: config.node })];
     if (config.env.KUBECONFIG) {
       const { createKubernetesSource } = await import('./kube-source.js');
-      sources.push(createKubernetesSource({ kubeconfig: config.env.KUBECONFIG, namespace: config.env.NAMESPACE || 'kube-system', nodeName: config.node, calicoResources: false }));
+      sources.push(createKubernetesSource({ kubeconfig: config.env.KUBECONFIG, namespace: config.env.NAMESPACE || 'kube-system', nodeName: config.node, calicoResources: false, endpoints: endpointKind(config) }));
     } else {
       config.logger.warn('etcdv3 without KUBECONFIG: Services, Endpoints and Secrets are not read, so service advertisement of Local services and BGP passwords are unavailable');
     }
     return sources;
   }
   const { createKubernetesSource } = await import('./kube-source.js');
-  return [createKubernetesSource({ kubeconfig: config.env.KUBECONFIG, namespace: config.env.NAMESPACE || 'kube-system', nodeName: config.node, calicoResources: true })];
+  return [createKubernetesSource({ kubeconfig: config.env.KUBECONFIG, namespace: config.env.NAMESPACE || 'kube-system', nodeName: config.node, calicoResources: true, endpoints: endpointKind(config) })];
+}
+
+/** The endpoint objects the profile reads: v1 Endpoints for Calico v3.17, EndpointSlices for v3.32. */
+function endpointKind(config: SourceConfig): 'Endpoints' | 'EndpointSlice' {
+  return (config.calicoVersion ?? defaultCalicoVersion) === '3.17' ? 'Endpoints' : 'EndpointSlice';
 }
