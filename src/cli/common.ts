@@ -4,7 +4,7 @@ import { formatDiagnostic, hasErrors, type Diagnostic } from '../model/diagnosti
 import type { Snapshot } from '../model/snapshot.js';
 import type { NodeRender, Target } from '../render/index.js';
 import type { RenderSettings } from '../watch/template-files.js';
-import { calicoVersions, defaultCalicoVersion, isCalicoVersion } from '../render/profiles.js';
+import { calicoVersions, defaultCalicoVersion, isCalicoVersion, kindUnread } from '../render/profiles.js';
 import { UsageError } from './errors.js';
 
 /** The flags every command that renders from manifests accepts (node's util.parseArgs form). */
@@ -110,7 +110,9 @@ export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessE
 /** Loads manifests and renders one node; every problem is printed to stderr with its file. */
 export async function loadAndRender(files: readonly string[], node: string, options: RenderSettings): Promise<{ result: NodeRender | null; snapshot: Snapshot | null; diagnostics: Diagnostic[] }> {
   const [{ loadManifestPaths, originOf, snapshotOf }, { describeId, idOf }, { renderNodeWithTemplates }] = await Promise.all([import('../model/load.js'), import('../model/resources.js'), import('../watch/template-files.js')]);
-  const loaded = await loadManifestPaths(files);
+  // Objects the profile never reads (v1 Endpoints under 3.32) are left out before validation.
+  const version = options.calicoVersion ?? defaultCalicoVersion;
+  const loaded = await loadManifestPaths(files, { skip: (kind, apiVersion) => kindUnread(version, kind, apiVersion) });
   const snapshot = hasErrors(loaded.diagnostics) ? null : snapshotOf(loaded.resources);
   const result = snapshot ? renderNodeWithTemplates(snapshot, node, options) : null;
   // Render-time problems name the object; add the file it came from (the index of every object's

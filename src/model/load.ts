@@ -54,7 +54,7 @@ const groupSchemas: Partial<Record<string, Partial<Record<string, AnySchema>>>> 
 /** Reads every document of a YAML or JSON text (multi-document, `List` kinds, JSON arrays). */
 export function parseManifestText(text: string, file: string): LoadResult {
   const out: LoadResult = { resources: [], diagnostics: [] };
-  addDocuments(manifestDocuments(text, file, out), file, out);
+  addDocuments(manifestDocuments(text, file, out), file, out, {});
   return out;
 }
 
@@ -73,11 +73,17 @@ function manifestDocuments(text: string, file: string, out: LoadResult): ParsedD
   return list;
 }
 
-function addDocuments(list: ParsedDocument[], file: string, out: LoadResult): void {
+/** Options of loading manifests. */
+export interface LoadOptions {
+  /** Kinds (by kind and apiVersion) the caller does not read: left out unvalidated, without a word. */
+  readonly skip?: (kind: string, apiVersion: string) => boolean;
+}
+
+function addDocuments(list: ParsedDocument[], file: string, out: LoadResult, options: LoadOptions): void {
   list.forEach((doc, index) => {
     const where = list.length > 1 ? `${file}#${index + 1}` : file;
     if ('error' in doc) out.diagnostics.push({ severity: 'error', file, message: `invalid YAML/JSON: ${doc.error}` });
-    else addDocument(doc.value, where, out);
+    else addDocument(doc.value, where, out, options);
   });
 }
 
@@ -86,10 +92,10 @@ function addDocuments(list: ParsedDocument[], file: string, out: LoadResult): vo
  * `List` or an array are dropped from it as they are read, so that a large manifest is not held
  * twice, as parsed text and as resources (the documents are the loader's own).
  */
-export function addDocument(doc: unknown, file: string, out: LoadResult): void {
+export function addDocument(doc: unknown, file: string, out: LoadResult, options: LoadOptions = {}): void {
   if (doc === null || doc === undefined) return;
   if (Array.isArray(doc)) {
-    for (let i = 0; i < doc.length; i++) addDocument(takeItem(doc, i), file, out);
+    for (let i = 0; i < doc.length; i++) addDocument(takeItem(doc, i), file, out, options);
     return;
   }
   if (typeof doc !== 'object') {
@@ -104,10 +110,11 @@ export function addDocument(doc: unknown, file: string, out: LoadResult): void {
     for (let i = 0; i < items.length; i++) {
       const item = takeItem(items, i);
       const withKind = itemKind && item && typeof item === 'object' && !('kind' in item) ? { ...item, kind: itemKind, apiVersion: obj.apiVersion } : item;
-      addDocument(withKind, file, out);
+      addDocument(withKind, file, out, options);
     }
     return;
   }
+  if (options.skip?.(kind, typeof obj.apiVersion === 'string' ? obj.apiVersion : '')) return;
   const result = documentToResource(obj, file);
   if (result.diagnostics.length > 0) out.diagnostics.push(...result.diagnostics);
   if (result.resource) {
@@ -183,7 +190,7 @@ function zodDiagnostics(error: z.ZodError, file: string | undefined, object: str
 }
 
 /** Reads files and folders (every `*.yaml`, `*.yml`, `*.json` in a folder, sorted, not recursive into dot folders). */
-export async function loadManifestPaths(paths: readonly string[]): Promise<LoadResult> {
+export async function loadManifestPaths(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
   const out: LoadResult = { resources: [], diagnostics: [] };
   for (const path of paths) {
     if (out.resources.length > loadLimits.maxObjects) {
@@ -198,7 +205,7 @@ export async function loadManifestPaths(paths: readonly string[]): Promise<LoadR
       continue;
     }
     // The text is an argument only while it is parsed: validation runs without it held.
-    for (const file of files) addDocuments(manifestDocuments(await readFile(file, 'utf8'), file, out), file, out);
+    for (const file of files) addDocuments(manifestDocuments(await readFile(file, 'utf8'), file, out), file, out, options);
   }
   return out;
 }

@@ -11,3 +11,12 @@ export const defaultCalicoVersion: CalicoVersion = calicoVersions[calicoVersions
 export function isCalicoVersion(text: string): text is CalicoVersion {
   return (calicoVersions as readonly string[]).includes(text);
 }
+
+/**
+ * Whether a profile reads no object of this kind at all (so a loader may leave such objects out
+ * unvalidated): Calico v3.32 reads EndpointSlices, not v1 Endpoints. The v3.17 profile reads
+ * (or warns about) every kind.
+ */
+export function kindUnread(version: CalicoVersion, kind: string, apiVersion: string): boolean {
+  return version === '3.32' && kind === 'Endpoints' && apiVersion === 'v1';
+}

@@ -53,7 +53,9 @@ function watchedCollections(kc: KubeConfig, config: KubeSourceConfig): Watched[]
   const calico = calicoPlurals.map(([plural, kind]) => collection(`/apis/crd.projectcalico.org/v1/${plural}`, kind, kind, 'crd.projectcalico.org/v1'));
   return [
     ...(config.calicoResources ? calico : []),
-    collection('/api/v1/nodes', 'Node', 'KubeNode', 'v1'),
+    // Kubernetes Nodes stand for Calico Nodes in the Kubernetes datastore only; beside etcd, the
+    // Calico Nodes (with their labels) are in etcd.
+    ...(config.calicoResources ? [collection('/api/v1/nodes', 'Node', 'KubeNode', 'v1')] : []),
     collection('/api/v1/services', 'Service', 'Service', 'v1'),
     ...(endpoints !== 'EndpointSlice' ? [collection('/api/v1/endpoints', 'Endpoints', 'Endpoints', 'v1')] : []),
     // Calico v3.32 reads EndpointSlices for service advertisement (v3.17 read the Endpoints above).
