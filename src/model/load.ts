@@ -1,4 +1,5 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { BGPConfiguration } from './bgp-configuration.js';
@@ -13,6 +14,7 @@ import { Endpoints } from './k8s-endpoints.js';
 import { CalicoAnnotations, KubeNode, calicoNodeDocument } from './k8s-node.js';
 import { Secret } from './k8s-secret.js';
 import { Service } from './k8s-service.js';
+import { JsonItemError, jsonList } from './json-list.js';
 import { parseDocuments, type ParsedDocument } from './manifest-text.js';
 import { Node } from './node.js';
 import { describeId, namespaceOf, type Resource, type ResourceKind } from './resources.js';
@@ -54,7 +56,7 @@ const groupSchemas: Partial<Record<string, Partial<Record<string, AnySchema>>>> 
 /** Reads every document of a YAML or JSON text (multi-document, `List` kinds, JSON arrays). */
 export function parseManifestText(text: string, file: string): LoadResult {
   const out: LoadResult = { resources: [], diagnostics: [] };
-  addDocuments(manifestDocuments(text, file, out), file, out, {});
+  addText(text, file, out, {});
   return out;
 }
 
@@ -104,14 +106,9 @@ export function addDocument(doc: unknown, file: string, out: LoadResult, options
   }
   const obj = doc as Record<string, unknown>;
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
-  if ((kind === 'List' || kind.endsWith('List')) && Array.isArray(obj.items)) {
-    const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
-    const items: unknown[] = obj.items;
-    for (let i = 0; i < items.length; i++) {
-      const item = takeItem(items, i);
-      const withKind = itemKind && item && typeof item === 'object' && !('kind' in item) ? { ...item, kind: itemKind, apiVersion: obj.apiVersion } : item;
-      addDocument(withKind, file, out, options);
-    }
+  if (isList(obj)) {
+    const items = obj.items as unknown[];
+    addListItems(obj, items.length, (i) => takeItem(items, i), file, out, options);
     return;
   }
   if (options.skip?.(kind, typeof obj.apiVersion === 'string' ? obj.apiVersion : '')) return;
@@ -121,6 +118,43 @@ export function addDocument(doc: unknown, file: string, out: LoadResult, options
     origins.set(result.resource, file.replace(/#\d+$/, ''));
     out.resources.push(result.resource);
   }
+}
+
+function isList(obj: Record<string, unknown>): boolean {
+  const kind = typeof obj.kind === 'string' ? obj.kind : '';
+  return (kind === 'List' || kind.endsWith('List')) && Array.isArray(obj.items);
+}
+
+/** The items of a `List` (a `FooList` gives its items without a kind the kind `Foo`). */
+function addListItems(list: Record<string, unknown>, count: number, item: (i: number) => unknown, file: string, out: LoadResult, options: LoadOptions): void {
+  const kind = list.kind as string;
+  const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
+  for (let i = 0; i < count; i++) {
+    const it = item(i);
+    const withKind = itemKind && it && typeof it === 'object' && !('kind' in it) ? { ...it, kind: itemKind, apiVersion: list.apiVersion } : it;
+    addDocument(withKind, file, out, options);
+  }
+}
+
+/**
+ * Adds the documents of a manifest text. A JSON List is read item by item (see json-list.ts);
+ * should an item prove not to be JSON, what it added is taken back and the whole text is read
+ * the usual way, which reports the error as for any other text.
+ */
+function addText(text: string, file: string, out: LoadResult, options: LoadOptions): void {
+  const list = text.length <= loadLimits.maxFileBytes && /^\s*\{/.test(text) ? jsonList(text) : null;
+  if (list && isList(list.outer)) {
+    const [resources, diagnostics] = [out.resources.length, out.diagnostics.length];
+    try {
+      addListItems(list.outer, list.count, (i) => list.item(i), file, out, options);
+      return;
+    } catch (err) {
+      if (!(err instanceof JsonItemError)) throw err;
+      out.resources.length = resources;
+      out.diagnostics.length = diagnostics;
+    }
+  }
+  addDocuments(manifestDocuments(text, file, out), file, out, options);
 }
 
 /** The item at `i`, removed from the array (so that it can be collected once read). */
@@ -205,7 +239,9 @@ export async function loadManifestPaths(paths: readonly string[], options: LoadO
       continue;
     }
     // The text is an argument only while it is parsed: validation runs without it held.
-    for (const file of files) addDocuments(manifestDocuments(await readFile(file, 'utf8'), file, out), file, out, options);
+    // Read and decoded at once, synchronously: the text is one flat string (a streamed decode gives
+    // chunks, slow to scan), and the bytes it came from are garbage before the next collection.
+    for (const file of files) addText(readFileSync(file, 'utf8'), file, out, options);
   }
   return out;
 }
