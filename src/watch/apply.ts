@@ -53,9 +53,11 @@ export interface ApplyOptions {
 export async function applySet(dir: string, files: ReadonlyMap<string, string>, options: ApplyOptions): Promise<void> {
   const staged = stageSet(dir, files, options.secret, options.fs);
   try {
-    for (const [name, check] of options.checks) {
-      if (files.has(name)) await check(join(staged.path, name));
-    }
+    // bird.cfg and bird6.cfg are checked at once (two BIRDs, or two runs of `bird -p`); a failure
+    // is reported in the order of the checks, whatever finished first.
+    const results = await Promise.allSettled([...options.checks].filter(([name]) => files.has(name)).map(([name, check]) => check(join(staged.path, name))));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     options.signal?.throwIfAborted();
     swapIn(staged, files.keys(), options.fs);
   } catch (err) {

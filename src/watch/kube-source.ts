@@ -1,5 +1,6 @@
 import fetch from 'node-fetch';
 import { KubeConfig, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { jsonList } from '../model/json-list.js';
 import { documentToResource } from '../model/load.js';
 import { namespaceOf, type ResourceId, type ResourceKind } from '../model/resources.js';
 import { defaultBackoff, type Backoff, type Source, type SourceEvent } from './source.js';
@@ -48,7 +49,10 @@ interface Watched {
 
 /** The collections to follow, with the kinds they hold. */
 function watchedCollections(kc: KubeConfig, config: KubeSourceConfig): Watched[] {
-  const collection = (path: string, kind: string, stored: ResourceKind, apiVersion: string): Watched => ({ path, kind, stored, apiVersion, list: () => listRaw(kc, path) });
+  const collection = (path: string, kind: string, stored: ResourceKind, apiVersion: string): Watched => {
+    const w: Watched = { path, kind, stored, apiVersion, list: () => listRaw(kc, w) };
+    return w;
+  };
   const endpoints = config.endpoints ?? 'both';
   const calico = calicoPlurals.map(([plural, kind]) => collection(`/apis/crd.projectcalico.org/v1/${plural}`, kind, kind, 'crd.projectcalico.org/v1'));
   return [
@@ -64,16 +68,45 @@ function watchedCollections(kc: KubeConfig, config: KubeSourceConfig): Watched[]
   ];
 }
 
+/** An object of a collection validated into a resource (or its problems). */
+type Validated = ReturnType<typeof documentToResource>;
+
+/** Validates an object of a collection as the kind it holds. */
+function validate(w: Watched, obj: KubernetesObject): Validated {
+  return documentToResource({ ...obj, kind: w.kind, apiVersion: w.apiVersion } as Record<string, unknown>, `${w.path}/${obj.metadata?.name ?? '?'}`);
+}
+
+/**
+ * The informer's cache entry of a listed object: its identity and version (all the cache compares)
+ * and the object already validated. The raw object is dropped as soon as it is validated, so that
+ * a large list is held once, as resources, not also as the API's full objects.
+ */
+const listed = new WeakMap<KubernetesObject, Validated>();
+
 /**
  * Lists a collection as plain JSON, with the client's own connection settings (server, TLS,
  * credentials): the typed API clients turn every object into class instances first, which for
  * the tens of thousands of Services and EndpointSlices of a large cluster costs seconds at start.
+ * The items are parsed one at a time (see json-list.ts) and validated at once.
  */
-async function listRaw(kc: KubeConfig, path: string): Promise<KubernetesListObject<KubernetesObject>> {
+async function listRaw(kc: KubeConfig, w: Watched): Promise<KubernetesListObject<KubernetesObject>> {
   const server = kc.getCurrentCluster()!.server;
-  const response = await fetch(`${server}${path}`, await kc.applyToFetchOptions({ method: 'GET' }));
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${response.statusText}`);
-  return (await response.json()) as KubernetesListObject<KubernetesObject>;
+  const response = await fetch(`${server}${w.path}`, await kc.applyToFetchOptions({ method: 'GET' }));
+  if (!response.ok) throw new Error(`${w.path}: HTTP ${response.status} ${response.statusText}`);
+  const text = await response.text();
+  const list = jsonList(text);
+  const whole = list ? null : (JSON.parse(text) as KubernetesListObject<KubernetesObject>);
+  const outer = (list?.outer ?? whole) as unknown as KubernetesListObject<KubernetesObject>;
+  const count = list ? list.count : (whole?.items ?? []).length;
+  const items: KubernetesObject[] = [];
+  for (let i = 0; i < count; i++) {
+    const obj = (list ? list.item(i) : whole!.items[i]) as KubernetesObject;
+    const { name, namespace, resourceVersion } = obj.metadata ?? {};
+    const entry: KubernetesObject = { metadata: { name, namespace, resourceVersion } };
+    listed.set(entry, validate(w, obj));
+    items.push(entry);
+  }
+  return { ...outer, items };
 }
 
 /**
@@ -157,7 +190,8 @@ class KubernetesSource implements Source {
   private informer(w: Watched): Informer<KubernetesObject> {
     const informer = makeInformer(this.kc, w.path, w.list);
     const upsert = (obj: KubernetesObject) => {
-      const r = documentToResource({ ...obj, kind: w.kind, apiVersion: w.apiVersion } as Record<string, unknown>, `${w.path}/${obj.metadata?.name ?? '?'}`);
+      // A listed object was validated as it was listed; one from the watch is validated now.
+      const r = listed.get(obj) ?? validate(w, obj);
       for (const d of r.diagnostics) this.emit({ type: 'problem', diagnostic: d });
       if (r.resource) this.emit({ type: 'upsert', resource: r.resource });
     };
