@@ -3,9 +3,19 @@ import ipaddr from 'ipaddr.js';
 
 /** Label and annotation maps; YAML scalars such as `true` or `1` are read as their text, as Kubernetes would store them. */
 export const StringMap = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
   .nullish()
-  .transform((m) => m ?? {});
+  .transform((m): Record<string, string> => {
+    // One pass for the whole map: a transform per value would cost more than the check.
+    if (!m) return {};
+    let out = m;
+    for (const k in m) {
+      if (typeof m[k] === 'string') continue;
+      if (out === m) out = { ...m };
+      out[k] = String(m[k]);
+    }
+    return out as Record<string, string>;
+  });
 export type StringMap = z.infer<typeof StringMap>;
 
 /** The characters of a resource name bird-confd accepts (Kubernetes' plus `_` and upper case, as Calico tolerates). */

@@ -4,12 +4,22 @@ import { ObjectMeta, isIp, zoneIdMessage } from './common.js';
 /** The label that ties an EndpointSlice to its Service (same namespace). */
 export const serviceNameLabel = 'kubernetes.io/service-name';
 
+// Fields are read as they come and given their defaults in one pass over the slice (below): a
+// transform per field costs more than the rest of the validation of a slice.
 const Endpoint = z.object({
-  addresses: z.array(z.string()).nullish().transform((a) => a ?? []),
-  // Absent `ready` means ready, as Kubernetes and Calico read it.
-  conditions: z.preprocess((c) => c ?? {}, z.object({ ready: z.boolean().nullish().transform((r) => r ?? null) })),
-  nodeName: z.string().nullish().transform((n) => n ?? null),
+  addresses: z.array(z.string()).nullish(),
+  conditions: z.object({ ready: z.boolean().nullish() }).nullish(),
+  nodeName: z.string().nullish(),
 });
+type RawEndpoint = z.infer<typeof Endpoint>;
+
+/**
+ * An endpoint with its defaults: no addresses is none, absent `ready` means ready (null here), as
+ * Kubernetes and Calico read it.
+ */
+function withDefaults(e: RawEndpoint) {
+  return { addresses: e.addresses ?? [], conditions: { ready: e.conditions?.ready ?? null }, nodeName: e.nodeName ?? null };
+}
 
 /** Kubernetes EndpointSlice (discovery.k8s.io/v1): which nodes have ready endpoints of a Service. */
 export const EndpointSlice = z
@@ -17,8 +27,9 @@ export const EndpointSlice = z
     kind: z.literal('EndpointSlice'),
     metadata: ObjectMeta,
     addressType: z.enum(['IPv4', 'IPv6', 'FQDN'], { error: 'must be IPv4, IPv6 or FQDN' }),
-    endpoints: z.array(Endpoint).nullish().transform((e) => e ?? []),
+    endpoints: z.array(Endpoint).nullish(),
   })
+  .transform((slice) => ({ ...slice, endpoints: (slice.endpoints ?? []).map(withDefaults) }))
   .superRefine((slice, ctx) => {
     if (slice.addressType === 'FQDN') return;
     const v6 = slice.addressType === 'IPv6';
