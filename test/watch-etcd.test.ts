@@ -9,7 +9,7 @@ import { snapshotOf } from '../src/model/load.js';
 import type { Resource } from '../src/model/resources.js';
 import { renderNodeWithTemplates } from '../src/watch/template-files.js';
 import type { BGPFilter } from '../src/model/bgp-filter.js';
-import { createEtcdSource, etcdDocument } from '../src/watch/etcd-source.js';
+import { createEtcdSource, etcdDocument, etcdPrefixes } from '../src/watch/etcd-source.js';
 import type { SourceEvent } from '../src/watch/source.js';
 import { TestEtcd } from './helpers/etcd.js';
 import { filesIn, sameFiles, startWatch, until, type WatchProcess } from './helpers/watch.js';
@@ -43,6 +43,23 @@ async function expectedFromEtcd(): Promise<Map<string, string>> {
   }
   return renderNodeWithTemplates(snapshotOf(resources), 'a').files!;
 }
+
+describe('what the etcd source follows', () => {
+  test('the prefixes of the kinds it reads and its own blocks, never the whole resource tree', () => {
+    const prefixes = etcdPrefixes('a');
+    const covered = (key: string) => prefixes.some((p) => key.startsWith(p));
+    for (const plural of ['bgpconfigurations', 'bgppeers', 'nodes', 'ippools', 'felixconfigurations', 'bgpfilters']) {
+      assert.ok(covered(res(plural, 'x')), plural);
+      assert.ok(etcdDocument(res(plural, 'x'), '{}', 'a'), plural);
+    }
+    assert.ok(covered('/calico/ipam/v2/host/a/ipv4/block/10.244.1.0-26'));
+    // A pod's WorkloadEndpoint, policies, profiles and other nodes' blocks: a large cluster has
+    // tens of thousands, and no node's routing depends on them.
+    for (const key of [res('workloadendpoints', 'ns/node--a-k8s-pod-eth0'), res('networkpolicies', 'ns/p'), res('profiles', 'kns.default'), '/calico/ipam/v2/host/b/ipv4/block/10.244.2.0-26', '/calico/ipam/v2/host/ab/ipv4/block/10.244.3.0-26']) {
+      assert.ok(!covered(key), key);
+    }
+  });
+});
 
 describe('watch --datastore etcdv3 against a real etcd', () => {
   test('converges to render of the etcd state through changes, an etcd restart and a compaction', async () => {

@@ -24,6 +24,16 @@ const kinds: Record<string, string> = {
   bgpfilters: 'BGPFilter',
 };
 
+/**
+ * What a node's source lists and watches: the prefix of each kind it reads, and its own block
+ * affinities. Never the whole resource tree: in an etcd-backed Calico cluster it also holds a
+ * WorkloadEndpoint per pod, the policies and the profiles, which every node would otherwise list
+ * at start and hear about on every pod's churn.
+ */
+export function etcdPrefixes(nodeName: string): string[] {
+  return [...Object.keys(kinds).map((plural) => `${resourcePrefix}${plural}/`), `/calico/ipam/v2/host/${nodeName}/`];
+}
+
 /** The resource document a Calico etcd key and value stand for, or null for keys bird-confd does not read. */
 export function etcdDocument(key: string, value: string, nodeName: string): Record<string, unknown> | null {
   if (key.startsWith(resourcePrefix)) {
@@ -72,7 +82,7 @@ class EtcdSource implements Source {
   constructor(private readonly config: EtcdConfig) {
     const tls = config.caFile ? { rootCertificate: readFileSync(config.caFile), certChain: config.certFile ? readFileSync(config.certFile) : undefined, privateKey: config.keyFile ? readFileSync(config.keyFile) : undefined } : undefined;
     this.client = new Etcd3({ hosts: [...config.endpoints], credentials: tls, dialTimeout: 3000 });
-    this.prefixes = [resourcePrefix, `/calico/ipam/v2/host/${config.nodeName}/`];
+    this.prefixes = etcdPrefixes(config.nodeName);
     this.backoff = config.backoff ?? defaultBackoff;
   }
 
@@ -113,12 +123,10 @@ class EtcdSource implements Source {
   }
 
   private async listAndWatch(): Promise<void> {
-    const revisions: string[] = [];
-    for (const prefix of this.prefixes) {
-      const res = await this.client.getAll().prefix(prefix).exec();
-      for (const kv of res.kvs) this.handle(kv, false);
-      revisions.push(res.header.revision);
-    }
+    // The prefixes are listed at once; each is watched from the revision of its own list.
+    const lists = await Promise.all(this.prefixes.map((prefix) => this.client.getAll().prefix(prefix).exec()));
+    const revisions = lists.map((res) => res.header.revision);
+    for (const res of lists) for (const kv of res.kvs) this.handle(kv, false);
     this.emit({ type: 'synced' });
     this.emit({ type: 'status', state: 'connected' });
     this.attempt = 0;
