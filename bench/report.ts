@@ -74,7 +74,7 @@ function printTargets(targets: readonly Target[]): void {
 
 function daemonLine(d: ColdStart): string {
   if ('skipped' in d) return `daemon cold start: skipped (${d.skipped})`;
-  return `daemon cold start (watch, etcd + Kubernetes API, ${d.services} Services; median of ${d.runs}): files applied ${d.fromListMs} ms after its first list, ${d.fromStartMs} ms after the process started; peak RSS ${d.peakMiB} MiB`;
+  return `daemon cold start (watch, etcd + Kubernetes API, ${d.services} Services; median of ${d.runs}): files applied ${d.fromListMs} ms after its first list (CPU time ${d.cpuFromListMs} ms), ${d.fromStartMs} ms after the process started; peak RSS ${d.peakMiB} MiB`;
 }
 
 /** Prints one row and its targets. */
