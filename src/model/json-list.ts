@@ -47,6 +47,27 @@ function stringEnd(text: string, open: number): number {
   return -1;
 }
 
+/**
+ * The index just past the value that opens at `start` (an object or array), or -1. Only strings
+ * and brackets matter here; whether the brackets pair up rightly is for JSON.parse of the item.
+ */
+function valueEnd(text: string, start: number): number {
+  const n = text.length;
+  let depth = 0;
+  for (let i = start; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) i++;
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
 /** Where the items lie: the `[` and `]` of the array and each item's span, or null. */
 interface Spans {
   readonly open: number;
@@ -65,7 +86,6 @@ function itemSpans(text: string): Spans | null {
   let close = -1;
   let inItems = false; // depth 2 is then the items array itself
   let expectItem = false;
-  let itemStart = -1;
   const starts: number[] = [];
   const ends: number[] = [];
   const n = text.length;
@@ -92,17 +112,20 @@ function itemSpans(text: string): Spans | null {
         inItems = true;
         expectItem = true;
       } else if (inItems && depth === 2) {
+        // An item: its end is found in one tight loop, and the scan goes on after it.
         if (!expectItem) return null;
-        itemStart = i;
+        const end = valueEnd(text, i);
+        if (end < 0) return null;
+        starts.push(i);
+        ends.push(end);
         expectItem = false;
+        i = end - 1;
+        continue;
       }
       depth++;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       if (itemsNext || --depth < 0) return null;
-      if (inItems && depth === 2) {
-        starts.push(itemStart);
-        ends.push(i + 1);
-      } else if (inItems && depth === 1) {
+      if (inItems && depth === 1) {
         if (expectItem && starts.length > 0) return null; // a trailing comma
         close = i;
         inItems = false;

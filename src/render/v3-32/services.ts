@@ -150,12 +150,14 @@ function contributionOf(snapshot: Snapshot, index: ServiceIndex332, key: string,
   const spec = svc.spec;
   const clusterIps = spec.clusterIPs.filter((ip) => ip !== '' && ip !== 'None');
   if (!advertisedTypes.has(spec.type ?? 'ClusterIP') || clusterIps.length === 0) return null;
-  const routes = routesOf(svc, clusterIps, ranges);
-  if (routes.length === 0) return null;
   const { global, settings } = ranges;
   const policy = spec.externalTrafficPolicy;
-  if (policy === 'Cluster' && clusterPolicyAdvertised(svc, global, settings)) return { everyNode: routes, byNode: new Map() };
-  if (policy !== 'Local' && settings.loadBalancerAggregation) return null;
+  const everywhere = policy === 'Cluster' && clusterPolicyAdvertised(svc, global, settings);
+  // Decided before the routes are made: with aggregation most Services advertise nothing of their own.
+  if (!everywhere && policy !== 'Local' && settings.loadBalancerAggregation) return null;
+  const routes = routesOf(svc, clusterIps, ranges);
+  if (routes.length === 0) return null;
+  if (everywhere) return { everyNode: routes, byNode: new Map() };
   const byNode = new Map<string, readonly string[]>();
   for (const sliceKey of index.slicesOf.get(key) ?? []) {
     const s = sliceKey.indexOf('/');
