@@ -7,7 +7,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import type { Snapshot } from '../src/model/snapshot.js';
 import { snapshotOf } from '../src/model/load.js';
 import { clusterFacts, computeNodeView, renderNodeFiles, RenderStore } from '../src/render/index.js';
@@ -21,8 +20,6 @@ import { mutations } from './mutations.js';
 import { printRow, printWholeProcess, rowTargets, wholeProcessTargets, type Row } from './report.js';
 import { wholeProcess } from './whole-process.js';
 
-// The in-process figures stand for the daemon, which runs with this flag (src/cli/main.ts).
-setFlagsFromString('--no-allocation-site-pretenuring');
 const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, sizes: { type: 'string' }, shapes: { type: 'string' }, out: { type: 'string' }, 'no-etcd': { type: 'boolean' }, 'no-whole-process': { type: 'boolean' } } });
 const smoke = values.smoke ?? false;
 const sizes = (values.sizes ?? (smoke ? '100' : '100,1000,5000,10000')).split(',').map(Number);

@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { renderUsage } from './usage.js';
 import { packageVersion } from './version.js';
 import { InputError, UsageError } from './errors.js';
@@ -46,11 +45,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stderr.write(`bird-confd: unknown command ${JSON.stringify(name)}\n${usage}\n`);
     return 2;
   }
-  // Every command reads data in bulk, and most of what it parses dies young (raw list items, once
-  // validated). V8's allocation-site pretenuring, which sets in at random under such a load, would
-  // allocate it straight into the old generation, where it stays until a full collection: a
-  // quarter more peak memory and more collector time (see the README's Performance section).
-  setFlagsFromString('--no-allocation-site-pretenuring');
   try {
     const command = await load();
     return await command(rest, env);
