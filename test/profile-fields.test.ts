@@ -68,6 +68,20 @@ describe('the Calico 3.17 profile is never silent about what it does not render'
     assert.doesNotMatch(r332.stderr, /not rendered by|EndpointSlices are/);
   });
 
+  test('a field set on a node-level BGPConfiguration that Calico reads only from "default" is said to be ignored, by both profiles', async () => {
+    const file = join(work, 'node-level.yaml');
+    writeFileSync(file, y.config('{asNumber: 64512}') + y.config('{listenPort: 1790, asNumber: 65000, ignoredInterfaces: [eth8]}', 'node.a') + y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.2/24}'));
+    for (const version of calicoVersions) {
+      const r = await runCli(['render', '-f', file, '--node', 'a', '--calico-version', version]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stderr.split('\n').filter((l) => l.includes('ignored on a node-level BGPConfiguration'));
+      assert.equal(lines.length, 1, r.stderr);
+      // listenPort is read there (and rendered); asNumber and ignoredInterfaces are not.
+      assert.match(lines[0]!, /BGPConfiguration\/node\.a: spec\.asNumber, spec\.ignoredInterfaces: ignored/);
+      assert.match(r.stdout, /port 1790/);
+    }
+  });
+
   test('the warnings are kept per object and kind in the render store: an unrelated change recomputes nothing', () => {
     const s = snap(manifest);
     const store = new RenderStore();

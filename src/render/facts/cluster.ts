@@ -82,6 +82,21 @@ function sameRevisions(a: Revisions, b: Revisions): boolean {
 
 type CoreFacts = Pick<ClusterFacts, 'global' | 'nodes' | 'nodeList' | 'nodeConfigs' | 'defaultConfig' | 'mesh' | 'coreDiagnostics'>;
 
+/** What Calico reads from a `node.<name>` BGPConfiguration; the rest is read from `default` only. */
+const nodeLevelFields = new Set(['listenPort', 'logSeverityScreen', 'communities', 'prefixAdvertisements']);
+
+/** A field set on a node-level BGPConfiguration that Calico does not read there (quirk V23, kept) is said so, not ignored without a word. */
+function nodeLevelWarnings(cfg: BGPConfiguration, diagnostics: Diagnostic[]): void {
+  const ignored = Object.entries(cfg.spec).filter(([field, value]) => value !== null && value !== undefined && !nodeLevelFields.has(field));
+  if (ignored.length === 0) return;
+  diagnostics.push({
+    severity: 'warning',
+    object: `BGPConfiguration/${cfg.metadata.name}`,
+    field: ignored.map(([field]) => `spec.${field}`).join(', '),
+    message: 'ignored on a node-level BGPConfiguration, as Calico does: it reads only listenPort, logSeverityScreen, communities and prefixAdvertisements there; set the others in "default"',
+  });
+}
+
 /** The node listen port a `node.<name>` BGPConfiguration sets, 0 when none. */
 function listenPortOf(configs: ReadonlyMap<string, BGPConfiguration>, name: string): number {
   return configs.get(name)?.spec.listenPort ?? 0;
@@ -93,8 +108,10 @@ function coreFacts(store: RenderStore, snapshot: Snapshot, options: ClusterOptio
   const nodeConfigs = new Map<string, BGPConfiguration>();
   for (const cfg of snapshot.list('BGPConfiguration')) {
     const name = cfg.metadata.name;
-    if (name.startsWith('node.')) nodeConfigs.set(name.slice('node.'.length), cfg);
-    else if (name !== 'default') {
+    if (name.startsWith('node.')) {
+      nodeConfigs.set(name.slice('node.'.length), cfg);
+      nodeLevelWarnings(cfg, diagnostics);
+    } else if (name !== 'default') {
       diagnostics.push({ severity: 'warning', object: `BGPConfiguration/${name}`, message: 'only "default" and "node.<name>" are used; ignored' });
     }
   }
