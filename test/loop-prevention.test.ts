@@ -47,10 +47,12 @@ describe('the after-render step runs `ip` only where a rule is wanted or may be 
     const rules = new Set<string>();
     const ip: IpRunner = async (args) => {
       calls.push(args.join(' '));
-      const [family, , verb] = args;
-      if (verb === 'show') return [...rules].filter((r) => r.startsWith(family!)).map((r) => `1000:\tnot from all iif lo lookup ${r.split(' ')[1]}`).join('\n');
-      if (verb === 'add') rules.add(`${family} ${args[7]}`);
-      if (verb === 'del') rules.delete(`${family} ${args[7]}`);
+      const family = args.find((a) => a === '-4' || a === '-6')!;
+      const verb = args[args.indexOf('rule') + 1];
+      const table = args[args.indexOf('lookup') + 1];
+      if (verb === 'show') return [...rules].filter((r) => r.startsWith(family)).map((r) => `1000:\tnot from all iif lo lookup ${r.split(' ')[1]}`).join('\n');
+      if (verb === 'add') rules.add(`${family} ${table}`);
+      if (verb === 'del') rules.delete(`${family} ${table}`);
       return '';
     };
     return { calls, ip };
@@ -70,10 +72,10 @@ describe('the after-render step runs `ip` only where a rule is wanted or may be 
     const { calls, ip } = recordingIp();
     const step = loopPreventionRules(logger, new Set(), ip);
     await step(viewOf('Drop'));
-    assert.deepEqual(calls, ['-4 rule show', '-4 rule add not iif lo lookup 250 priority 1000', '-6 rule show', '-6 rule add not iif lo lookup 250 priority 1000']);
+    assert.deepEqual(calls, ['-N -4 rule show', '-4 rule add not iif lo lookup 250 priority 1000', '-N -6 rule show', '-6 rule add not iif lo lookup 250 priority 1000']);
     calls.length = 0;
     await step(viewOf('Disabled'));
-    assert.deepEqual(calls, ['-4 rule show', '-4 rule del not iif lo lookup 250', '-6 rule show', '-6 rule del not iif lo lookup 250']);
+    assert.deepEqual(calls, ['-N -4 rule show', '-4 rule del priority 1000 not iif lo lookup 250', '-N -6 rule show', '-6 rule del priority 1000 not iif lo lookup 250']);
     calls.length = 0;
     await step(viewOf('Disabled'));
     assert.deepEqual(calls, []);
@@ -83,9 +85,9 @@ describe('the after-render step runs `ip` only where a rule is wanted or may be 
     const { calls, ip } = recordingIp();
     const step = loopPreventionRules(logger, new Set(['bird.cfg', 'bird_loop.cfg']), ip);
     await step(viewOf('Disabled'));
-    assert.deepEqual(calls, ['-4 rule show']);
+    assert.deepEqual(calls, ['-N -4 rule show']);
     await step(viewOf('Disabled'));
-    assert.deepEqual(calls, ['-4 rule show'], 'looked for once');
+    assert.deepEqual(calls, ['-N -4 rule show'], 'looked for once');
   });
 
   test('a failed removal is tried again on the next render', async () => {
@@ -100,7 +102,7 @@ describe('the after-render step runs `ip` only where a rule is wanted or may be 
     await assert.rejects(step(viewOf('Disabled')), /not permitted/);
     fail = false;
     await step(viewOf('Disabled'));
-    assert.deepEqual(calls, ['-4 rule show', '-4 rule show']);
+    assert.deepEqual(calls, ['-N -4 rule show', '-N -4 rule show']);
   });
 });
 
@@ -124,5 +126,25 @@ describe('the policy rule', { skip: root ? false : 'needs root and ip netns' }, 
     assert.equal(await syncLoopPreventionRule(false, 250, 4, inNs), 'removed');
     assert.equal(await count(4), 0);
     assert.equal(await syncLoopPreventionRule(false, 250, 4, inNs), 'absent');
+  });
+
+  test("a changed table replaces the old table's rule (none is left behind), also when turned off", async () => {
+    const ours = async (fam: 4 | 6) => (await inNs(['-N', `-${fam}`, 'rule', 'show'])).split('\n').filter((l) => /^1000:\s+not from all iif lo lookup /.test(l));
+    assert.equal(await syncLoopPreventionRule(true, 250, 4, inNs), 'added');
+    assert.equal(await syncLoopPreventionRule(true, 251, 4, inNs), 'added');
+    assert.deepEqual((await ours(4)).map((l) => l.split('lookup ')[1]), ['251']);
+    assert.equal(await syncLoopPreventionRule(true, 251, 4, inNs), 'present');
+    await inNs(['-4', 'rule', 'add', 'not', 'iif', 'lo', 'lookup', '250', 'priority', '1000']);
+    assert.equal(await syncLoopPreventionRule(true, 251, 4, inNs), 'replaced');
+    assert.deepEqual((await ours(4)).map((l) => l.split('lookup ')[1]), ['251']);
+    // Another table again, then off with the new number while the old rule is still there (a crash between).
+    await inNs(['-4', 'rule', 'add', 'not', 'iif', 'lo', 'lookup', '250', 'priority', '1000']);
+    assert.equal(await syncLoopPreventionRule(false, 252, 4, inNs), 'removed');
+    assert.deepEqual(await ours(4), []);
+    // A table named in rt_tables is still recognised (-N): no duplicate is added.
+    assert.equal(await syncLoopPreventionRule(true, 255, 4, inNs), 'added');
+    assert.equal(await syncLoopPreventionRule(true, 255, 4, inNs), 'present');
+    assert.equal((await ours(4)).length, 1);
+    assert.equal(await syncLoopPreventionRule(false, 255, 4, inNs), 'removed');
   });
 });

@@ -12,7 +12,7 @@ export const hostIp: IpRunner = (args) =>
   });
 
 /** What was done to the policy rule. */
-export type RuleAction = 'added' | 'removed' | 'present' | 'absent';
+export type RuleAction = 'added' | 'removed' | 'replaced' | 'present' | 'absent';
 
 /** The rule's priority: before the main table (32766), after the local table (0). */
 export const LOOP_RULE_PRIORITY = 1000;
@@ -20,15 +20,26 @@ export const LOOP_RULE_PRIORITY = 1000;
 /**
  * Keeps exactly one policy rule `not iif lo lookup TABLE` per family while loop prevention is on,
  * and none when it is off. Only forwarded packets consult the table: traffic the node originates
- * is routed before kube-proxy's DNAT in OUTPUT, and must never meet a service blackhole.
+ * is routed before kube-proxy's DNAT in OUTPUT, and must never meet a service blackhole. A rule of
+ * that form at this priority for another table is an earlier one of ours (the table was changed):
+ * it goes too.
  */
 export async function syncLoopPreventionRule(enabled: boolean, table: number, family: 4 | 6, ip: IpRunner = hostIp): Promise<RuleAction> {
-  const shown = await ip([`-${family}`, 'rule', 'show']);
-  const ours = shown.split('\n').filter((l) => /\bnot\b.*\biif lo lookup /.test(l) && new RegExp(`lookup ${table}\\b`).test(l));
-  if (enabled && ours.length === 1) return 'present';
-  // Remove every copy (a duplicate from a crash, or the rule when disabled), then add one if needed.
-  for (let i = 0; i < ours.length; i++) await ip([`-${family}`, 'rule', 'del', 'not', 'iif', 'lo', 'lookup', String(table)]);
-  if (!enabled) return ours.length > 0 ? 'removed' : 'absent';
+  // Tables as numbers (-N): a table named in rt_tables would otherwise not be recognised.
+  const shown = await ip(['-N', `-${family}`, 'rule', 'show']);
+  const tables = shown.split('\n').flatMap((l) => {
+    const m = new RegExp(`^${LOOP_RULE_PRIORITY}:\\s+not from all iif lo lookup (\\S+)`).exec(l.trim());
+    return m ? [m[1]!] : [];
+  });
+  const current = tables.filter((t) => t === String(table));
+  const stale = tables.filter((t) => t !== String(table));
+  if (enabled && current.length === 1 && stale.length === 0) return 'present';
+  // Remove every copy (a duplicate from a crash, an old table's, or the rule when disabled), then add one if needed.
+  const del = (t: string) => ip([`-${family}`, 'rule', 'del', 'priority', String(LOOP_RULE_PRIORITY), 'not', 'iif', 'lo', 'lookup', t]);
+  for (const t of stale) await del(t);
+  for (const t of enabled ? current.slice(1) : current) await del(t);
+  if (!enabled) return tables.length > 0 ? 'removed' : 'absent';
+  if (current.length >= 1) return stale.length > 0 ? 'replaced' : 'present';
   await ip([`-${family}`, 'rule', 'add', 'not', 'iif', 'lo', 'lookup', String(table), 'priority', String(LOOP_RULE_PRIORITY)]);
   return 'added';
 }
@@ -52,7 +63,7 @@ export function loopPreventionRules(logger: Logger, inPlace: ReadonlySet<string>
       mayExist.set(family, true);
       const action = await syncLoopPreventionRule(lp.enabled, lp.kernelTable, family, ip);
       mayExist.set(family, lp.enabled);
-      if (action === 'added' || action === 'removed') logger.info({ family: f.family, table: lp.kernelTable, action }, 'loop prevention policy rule');
+      if (action === 'added' || action === 'removed' || action === 'replaced') logger.info({ family: f.family, table: lp.kernelTable, action }, 'loop prevention policy rule');
     }
   };
 }
