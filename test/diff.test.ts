@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { birdItems, readBirdConfig } from '../src/inspect/bird-config.js';
 import type { RenderSettings as RenderOptions } from '../src/watch/template-files.js';
 import { reloadImpact, type ProtocolImpact } from '../src/inspect/reload-impact.js';
-import { unifiedDiff } from '../src/inspect/unified-diff.js';
+import { BLOCK_DIFF_LINES, unifiedDiff } from '../src/inspect/unified-diff.js';
 import { BirdControl } from '../src/watch/bird-control.js';
 import { BirdLab, established, labAvailable, protocolsOf, sleep } from './helpers/bird-lab.js';
 import { renderYaml, runCli, writeFiles } from './helpers/run-cli.js';
@@ -205,6 +205,46 @@ describe('unified diff', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  /** A large config-like text: `n` peer blocks of a comment, a protocol line, options and a closing brace. */
+  const blocks = (n: number, seed: number) =>
+    Array.from({ length: n }, (_, i) => `# peer ${i}\nprotocol bgp Mesh_${i} from bgp_template {\n  neighbor 10.0.${i >> 8}.${i & 255} as 64512;\n  source address 10.9.${seed}.1;\n  passive on;\n}\n`);
+  const large = fc.tuple(fc.integer({ min: 700, max: 900 }), fc.array(fc.tuple(fc.nat(), fc.constantFrom('edit', 'drop', 'insert', 'option')), { minLength: 1, maxLength: 40 }));
+
+  test(`above ${BLOCK_DIFF_LINES} lines, blocks are compared first: the edit still turns the old text into the new one, as short when the changes stay inside blocks`, () => {
+    fc.assert(
+      fc.property(large, ([n, edits]) => {
+        const before = blocks(n, 1);
+        const after = before.slice();
+        for (const [at, what] of edits) {
+          const k = at % after.length;
+          if (what === 'edit') after[k] = after[k]!.replace(/neighbor 10\.0\./, 'neighbor 10.1.');
+          else if (what === 'option') after[k] = after[k]!.replace('  passive on;\n', '  passive on;\n  rr client;\n');
+          else if (what === 'drop') after.splice(k, 1);
+          else after.splice(k, 0, `# new peer ${at}\nprotocol bgp New_${at} {\n  neighbor 10.2.0.1 as 1;\n}\n`);
+        }
+        const [a, b] = [before.join(''), after.join('')];
+        assert.ok(lines(a).length + lines(b).length > BLOCK_DIFF_LINES);
+        const d = unifiedDiff(a, b, { old: 'a', new: 'b' });
+        if (a === b) return assert.equal(d, '');
+        assert.equal(applyUnified(a, d), b);
+        const changed = d.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l)).length;
+        assert.equal(changed, lines(a).length + lines(b).length - 2 * lcs(lines(a), lines(b)));
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  test("a line changed in every block of a large text (this node's own address) is one line per block", () => {
+    const [a, b] = [blocks(900, 1).join(''), blocks(900, 2).join('')];
+    const d = unifiedDiff(a, b, { old: 'a', new: 'b' });
+    assert.equal(applyUnified(a, d), b);
+    assert.equal(d.split('\n').filter((l) => /^[-+] {2}source address/.test(l)).length, 1800);
+    assert.equal(d.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l)).length, 1800);
+    // Blocks removed and added in unequal numbers, each run as a whole: still a valid edit.
+    const c = blocks(900, 3).slice(0, 700).join('');
+    assert.equal(applyUnified(a, unifiedDiff(a, c, { old: 'a', new: 'c' })), c);
   });
 
   // GNU patch reads the diff as a user would; a machine without it skips this (CI must have it).
