@@ -106,10 +106,10 @@ async function run(daemon: Daemon, settings: WatchSettings, logger: Logger, metr
   const signalled = untilSignal();
   // Retry timers do not hold the process (so that a stop never waits for them): this does, until the stop.
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  // start() resolves after the first sync; only its failure matters here.
   // The first lists come in bulk; once the first run is done, changes come one at a time.
   bulkLoading(true);
   void daemon.firstRun.finally(() => bulkLoading(false));
+  // start() resolves after the first sync; only its failure matters here.
   const failed = daemon.start().then(() => new Promise<never>(() => undefined));
   const stopDrift = startDrift(daemon, settings, logger, metrics);
   try {
