@@ -131,9 +131,12 @@ describe('real BGP in network namespaces', { skip: unavailable ?? false, concurr
       const text = readFileSync(join(self.get('node1')!, 'bird.cfg'), 'utf8');
       for (const client of ['node2', 'node3']) assert.match(peerBlock(text, proto('Node', nodeIp(client))), /rr client;[^]*next hop self;/, `node1's peering with ${client}`);
       assert.match(lab!.birdc('node1', `configure "${join(self.get('node1')!, 'bird.cfg')}"`), /Reconfigured|Reconfiguration in progress/);
-      // Before, node3 routed node2's block via node2 (the test above); now via the reflector.
-      await lab!.routeWhere('node3', block('node2'), (r) => r.includes(`via ${nodeIp('node1')} `), 'via node1 (the reflector)');
-      await lab!.routeWhere('node2', block('node3'), (r) => r.includes(`via ${nodeIp('node1')} `), 'via node1 (the reflector)');
+      // Before, node3 routed node2's block via node2 (the test above); now via the reflector. The
+      // new option restarts node1's sessions to its clients; when a first reconnect fails,
+      // BIRD tries again only after its connect retry time (120 s), so the wait covers that.
+      const restart = 150_000;
+      await lab!.routeWhere('node3', block('node2'), (r) => r.includes(`via ${nodeIp('node1')} `), 'via node1 (the reflector)', restart);
+      await lab!.routeWhere('node2', block('node3'), (r) => r.includes(`via ${nodeIp('node1')} `), 'via node1 (the reflector)', restart);
     });
   });
 

@@ -85,3 +85,24 @@ describe('apply survives a power loss: what is fsynced, and in which order', () 
     }
   });
 });
+
+describe('apply checks bird.cfg and bird6.cfg at once', () => {
+  test('both checks run together; a failure is the first check\'s in order, whichever ends first, and nothing is swapped in', async () => {
+    const out = join(work, 'checks');
+    const files = new Map([
+      ['bird.cfg', 'router id 192.0.2.1;\n'],
+      ['bird6.cfg', 'router id 192.0.2.1;\n'],
+    ]);
+    const started: string[] = [];
+    const check = (name: string, ms: number) => async () => {
+      started.push(name);
+      await new Promise((r) => setTimeout(r, ms));
+      throw new Error(`${name} is broken`);
+    };
+    // bird6's check fails first; bird's is reported.
+    const checks = new Map([['bird.cfg', check('bird', 60)], ['bird6.cfg', check('bird6', 5)]]);
+    await assert.rejects(applySet(out, files, { checks, secret: () => false }), /^Error: bird is broken$/);
+    assert.deepEqual(started, ['bird', 'bird6'], 'the second check waited for the first');
+    assert.deepEqual(filesIn(out), new Map());
+  });
+});

@@ -11,3 +11,13 @@ import { setFlagsFromString } from 'node:v8';
 export function bulkLoading(on: boolean): void {
   setFlagsFromString(on ? '--no-allocation-site-pretenuring' : '--allocation-site-pretenuring');
 }
+
+/** Runs a bulk load (reading manifests) with pretenuring off, and turns it on again after. */
+export async function loadingInBulk<T>(load: () => Promise<T>): Promise<T> {
+  bulkLoading(true);
+  try {
+    return await load();
+  } finally {
+    bulkLoading(false);
+  }
+}

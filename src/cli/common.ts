@@ -1,6 +1,6 @@
 // Loaded by every command and by `--help`: the model and render modules (zod, Handlebars) are
 // imported only when a command loads manifests, so help and usage errors start quickly.
-import { bulkLoading } from './bulk-load.js';
+import { loadingInBulk } from './bulk-load.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { NodeRender, Target } from '../render/index.js';
@@ -113,8 +113,7 @@ export async function loadAndRender(files: readonly string[], node: string, opti
   const [{ loadManifestPaths, originOf, snapshotOf }, { describeId, idOf }, { renderNodeWithTemplates }] = await Promise.all([import('../model/load.js'), import('../model/resources.js'), import('../watch/template-files.js')]);
   // Objects the profile never reads (v1 Endpoints under 3.32) are left out before validation.
   const version = options.calicoVersion ?? defaultCalicoVersion;
-  bulkLoading(true);
-  const loaded = await loadManifestPaths(files, { skip: (kind, apiVersion) => kindUnread(version, kind, apiVersion) }).finally(() => bulkLoading(false));
+  const loaded = await loadingInBulk(() => loadManifestPaths(files, { skip: (kind, apiVersion) => kindUnread(version, kind, apiVersion) }));
   const snapshot = hasErrors(loaded.diagnostics) ? null : snapshotOf(loaded.resources);
   const result = snapshot ? renderNodeWithTemplates(snapshot, node, options) : null;
   // Render-time problems name the object; add the file it came from (the index of every object's

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic, hasErrors } from '../model/diagnostics.js';
 import { loadManifestPaths, snapshotOf } from '../model/load.js';
-import { bulkLoading } from './bulk-load.js';
+import { loadingInBulk } from './bulk-load.js';
 import { topologyDot } from '../inspect/dot.js';
 import { clusterTopology, type SessionStates } from '../inspect/topology.js';
 import { calicoVersions, defaultCalicoVersion, isCalicoVersion } from '../render/profiles.js';
@@ -50,12 +50,12 @@ export async function graphCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     process.stdout.write(`${graphUsage}\n`);
     return 0;
   }
-  if (!values.file?.length) throw new UsageError('graph needs at least one -f PATH');
+  const files = values.file ?? [];
+  if (!files.length) throw new UsageError('graph needs at least one -f PATH');
   const format = values.format ?? (values.out?.endsWith('.svg') ? 'svg' : 'dot');
   if (format !== 'dot' && format !== 'svg') throw new UsageError(`--format must be dot or svg, not ${JSON.stringify(format)}`);
   const states = await readStatuses(values.status ?? []);
-  bulkLoading(true);
-  const loaded = await loadManifestPaths(values.file).finally(() => bulkLoading(false));
+  const loaded = await loadingInBulk(() => loadManifestPaths(files));
   for (const d of loaded.diagnostics) process.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   if (hasErrors(loaded.diagnostics)) throw new InputError('nothing drawn');
   const calicoVersion = values['calico-version'] ?? (env.BIRD_CONFD_CALICO_VERSION || defaultCalicoVersion);

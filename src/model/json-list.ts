@@ -57,11 +57,8 @@ function valueEnd(text: string, start: number): number {
   for (let i = start; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === QUOTE) break;
-        if (d === BACKSLASH) i++;
-      }
+      i = stringEnd(text, i);
+      if (i < 0) return -1;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
     else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i + 1;
   }
@@ -168,4 +165,16 @@ export function jsonList(text: string): JsonList | null {
       }
     },
   };
+}
+
+/**
+ * A Kubernetes list response as a List: item by item when it can be, else parsed whole (the items
+ * then come from the parsed array). Throws when the text is not JSON.
+ */
+export function listOf(text: string): JsonList {
+  const list = jsonList(text);
+  if (list) return list;
+  const whole = JSON.parse(text) as Record<string, unknown>;
+  const items = Array.isArray(whole.items) ? (whole.items as unknown[]) : [];
+  return { outer: { ...whole, items: [] }, count: items.length, item: (i) => items[i] };
 }

@@ -1,6 +1,6 @@
 import fetch from 'node-fetch';
 import { KubeConfig, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import { jsonList } from '../model/json-list.js';
+import { listOf } from '../model/json-list.js';
 import { documentToResource } from '../model/load.js';
 import { namespaceOf, type ResourceId, type ResourceKind } from '../model/resources.js';
 import { defaultBackoff, type Backoff, type Source, type SourceEvent } from './source.js';
@@ -93,20 +93,16 @@ async function listRaw(kc: KubeConfig, w: Watched): Promise<KubernetesListObject
   const server = kc.getCurrentCluster()!.server;
   const response = await fetch(`${server}${w.path}`, await kc.applyToFetchOptions({ method: 'GET' }));
   if (!response.ok) throw new Error(`${w.path}: HTTP ${response.status} ${response.statusText}`);
-  const text = await response.text();
-  const list = jsonList(text);
-  const whole = list ? null : (JSON.parse(text) as KubernetesListObject<KubernetesObject>);
-  const outer = (list?.outer ?? whole) as unknown as KubernetesListObject<KubernetesObject>;
-  const count = list ? list.count : (whole?.items ?? []).length;
+  const list = listOf(await response.text());
   const items: KubernetesObject[] = [];
-  for (let i = 0; i < count; i++) {
-    const obj = (list ? list.item(i) : whole!.items[i]) as KubernetesObject;
+  for (let i = 0; i < list.count; i++) {
+    const obj = list.item(i) as KubernetesObject;
     const { name, namespace, resourceVersion } = obj.metadata ?? {};
     const entry: KubernetesObject = { metadata: { name, namespace, resourceVersion } };
     listed.set(entry, validate(w, obj));
     items.push(entry);
   }
-  return { ...outer, items };
+  return { ...(list.outer as unknown as KubernetesListObject<KubernetesObject>), items };
 }
 
 /**

@@ -4,8 +4,7 @@ import { effectiveAs, peeringRules317, type PeerRecord } from '../facts/peerings
 import { serviceRoutes } from '../facts/services.js';
 import type { BlockFact } from '../facts/blocks.js';
 import { communityRules } from '../view/communities.js';
-import { debugLine, fileNames, includesOf, optionalFiles, passwordStatements, type NodeContext, type Profile } from '../view/context.js';
-import { loopPreventionView } from '../view/loop-prevention.js';
+import { debugLine, familyViewBase, optionalFiles, passwordStatements, type NodeContext, type Profile } from '../view/context.js';
 import { meshView } from '../view/mesh-view.js';
 import { neighborLine, protocolName } from '../view/peers.js';
 import { kernelPoolRule, poolsOf } from '../view/pools.js';
@@ -59,20 +58,12 @@ export function familyView317(ctx: NodeContext, family: Family, blocksOf: (block
   const staticRoutes = ctx.services.staticRoutes[family];
   const passwordDefines: PasswordDefine[] = [];
   const bgp = address ? bgpView(ctx, family, address, passwordDefines) : null;
-  const loopPrevention = loopPreventionView(ctx.loopMode, ctx.loopTable, ctx.services.rejects[family]);
-  const files = fileNames[family];
+  const sessions = bgp ? [...bgp.mesh.peers, ...bgp.globalPeers, ...bgp.nodePeers].filter((p) => !p.skip) : [];
   return {
-    family,
-    files,
-    includes: includesOf(files, passwordDefines.length > 0, loopPrevention.enabled),
-    address,
-    routerId: ctx.routerId.id,
+    ...familyViewBase(ctx, family, address, passwordDefines, sessions),
     routerIdComment: family === 'ipv6' ? 'a router id is 32 bits, also for MP-BGP over IPv6' : null,
     communityRules: communityRules(ctx.cluster.defaultConfig, ctx.cluster.nodeConfigs.get(ctx.self.name), family, ctx.diagnostics),
-    passwordDefines,
-    loopPrevention,
     bgp,
-    sessions: bgp ? [...bgp.mesh.peers, ...bgp.globalPeers, ...bgp.nodePeers].filter((p) => !p.skip) : [],
     blocks,
     hasStaticRoutes: blocks.length > 0 || staticRoutes.length > 0,
     staticRoutes,

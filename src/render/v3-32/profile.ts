@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Family } from '../addresses.js';
 import { effectiveAs } from '../facts/peerings.js';
 import { communityRules } from '../view/communities.js';
-import { debugLine, fileNames, includesOf, optionalFiles, passwordStatements, type NodeContext, type Profile } from '../view/context.js';
-import { loopPreventionView } from '../view/loop-prevention.js';
+import { debugLine, familyViewBase, optionalFiles, passwordStatements, type NodeContext, type Profile } from '../view/context.js';
 import { poolsOf } from '../view/pools.js';
 import type { NodeView332, PasswordDefine } from '../view/view-types.js';
 import { windowsView, type WindowsView } from '../view/windows-view.js';
@@ -66,20 +65,11 @@ function familyView332(ctx: NodeContext, settings: Settings332, family: Family):
   const passwordDefines: PasswordDefine[] = [];
   const bgp = address ? bgpView332(ctx, settings, family, address, passwordDefines) : null;
   const blocks = blocks332(ctx.cluster.blocks.get(self.name)?.[family] ?? [], settings.priority[family]);
-  const loopPrevention = loopPreventionView(ctx.loopMode, ctx.loopTable, ctx.services.rejects[family]);
   const staticRoutes = ctx.services.staticRoutes[family];
-  const files = fileNames[family];
   const listenPort = self.listenPort || ctx.cluster.global.listenPort;
   const listenAddress = settings.bindNodeIp && address ? ` address ${address}` : '';
   return {
-    family,
-    files,
-    includes: includesOf(files, passwordDefines.length > 0, loopPrevention.enabled),
-    address,
-    routerId: ctx.routerId.id,
-    loopPrevention,
-    passwordDefines,
-    sessions: bgp?.peers ?? [],
+    ...familyViewBase(ctx, family, address, passwordDefines, bgp?.peers ?? []),
     communityRules: communityRules(ctx.cluster.defaultConfig, ctx.cluster.nodeConfigs.get(self.name), family, ctx.diagnostics, true),
     listen: listenAddress || listenPort ? `listen bgp${listenAddress}${listenPort ? ` port ${listenPort}` : ''};` : null,
     directInterfaces: `interface ${[...settings.ignoredInterfaces.map((i) => `-"${i}"`), '-"cali*"', '-"kube-ipvs*"', '"*"'].join(', ')};`,

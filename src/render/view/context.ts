@@ -6,8 +6,8 @@ import type { NodePeerings, PeeringRules } from '../facts/peerings.js';
 import type { ServiceRoutes } from '../facts/services.js';
 import type { CalicoVersion } from '../profiles.js';
 import type { RenderStore } from '../store.js';
-import type { LoopPreventionMode } from './loop-prevention.js';
-import type { FamilyFiles, FamilyViewBase, NodeView, PasswordDefine } from './view-types.js';
+import { loopPreventionView, type LoopPreventionMode } from './loop-prevention.js';
+import type { FamilyFiles, FamilyViewBase, NodeView, PasswordDefine, PeerView } from './view-types.js';
 
 /** What Calico takes from the environment, passed in explicitly. */
 export interface ViewOptions {
@@ -68,14 +68,25 @@ export interface Profile {
 }
 
 /** The file names of each family. */
-export const fileNames: Record<Family, FamilyFiles> = {
+const fileNames: Record<Family, FamilyFiles> = {
   ipv4: { main: 'bird.cfg', aggr: 'bird_aggr.cfg', ipam: 'bird_ipam.cfg', passwords: 'bird_passwords.cfg', loop: 'bird_loop.cfg' },
   ipv6: { main: 'bird6.cfg', aggr: 'bird6_aggr.cfg', ipam: 'bird6_ipam.cfg', passwords: 'bird6_passwords.cfg', loop: 'bird6_loop.cfg' },
 };
 
 /** The files a family's main file includes: the passwords file when used, aggr, ipam, the loop file when on. */
-export function includesOf(files: FamilyFiles, passwords: boolean, loop: boolean): string[] {
+function includesOf(files: FamilyFiles, passwords: boolean, loop: boolean): string[] {
   return [...(passwords ? [files.passwords] : []), files.aggr, files.ipam, ...(loop ? [files.loop] : [])];
+}
+
+/**
+ * What a family's view holds in every profile: its files and what the main file includes, the
+ * address, router id, loop prevention, password constants and sessions. Called once the sessions
+ * are made (they fill `passwordDefines`).
+ */
+export function familyViewBase(ctx: NodeContext, family: Family, address: string | null, passwordDefines: readonly PasswordDefine[], sessions: readonly PeerView[]): FamilyViewBase {
+  const files = fileNames[family];
+  const loopPrevention = loopPreventionView(ctx.loopMode, ctx.loopTable, ctx.services.rejects[family]);
+  return { family, files, includes: includesOf(files, passwordDefines.length > 0, loopPrevention.enabled), address, routerId: ctx.routerId.id, loopPrevention, passwordDefines, sessions };
 }
 
 /** The optional files of both families: each exists exactly when its main file includes it. */
