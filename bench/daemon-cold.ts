@@ -2,9 +2,10 @@
 // against Debian's etcd holding the Calico resources of a generated cluster and the in-process
 // Kubernetes API server (test/helpers) serving its Services, Endpoints, EndpointSlices and Secrets, as calico-node
 // runs in etcd mode with KUBECONFIG. Timed from the process start and from its first list to the
-// node's files applied (checked by Calico's BIRD); its peak memory read from /proc after that.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// node's files applied (checked as the sidecar checks them: by the running Calico BIRD over its
+// control socket, `configure check`); its peak memory read from /proc after that.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
@@ -54,6 +55,31 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/**
+ * Calico's BIRD and BIRD6 running with a minimal config and control sockets in `dir`, as calico-node
+ * runs them beside the sidecar: the daemon's default check then asks them (`configure check`).
+ */
+async function runningBirds(bird: { bird: string; bird6: string }, dir: string): Promise<{ sockets: [string, string]; stop: () => void }> {
+  const children: ChildProcess[] = [];
+  const sockets: [string, string] = [join(dir, 'bird.ctl'), join(dir, 'bird6.ctl')];
+  const stop = () => children.forEach((c) => c.kill('SIGTERM'));
+  try {
+    for (const [i, binary] of [bird.bird, bird.bird6].entries()) {
+      const cfg = join(dir, `running-${i}.cfg`);
+      writeFileSync(cfg, 'router id 10.255.255.1;\nprotocol device { }\n');
+      children.push(spawn(binary, ['-f', '-c', cfg, '-s', sockets[i]!, '-P', join(dir, `bird-${i}.pid`)], { stdio: 'ignore' }));
+    }
+    for (let waited = 0; !sockets.every((s) => existsSync(s)); waited += 50) {
+      if (waited > 10_000) throw new Error(`Calico's BIRD did not open ${sockets.join(' and ')} within 10 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { sockets, stop };
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}
+
 /** One watch run to its first apply: times from the process start and from its first list, and its peak memory. */
 async function oneRun(env: Record<string, string>, args: string[]): Promise<{ fromStartMs: number; fromListMs: number; cpuFromListMs: number; peakMiB: number }> {
   const started = Date.now();
@@ -70,7 +96,9 @@ async function oneRun(env: Record<string, string>, args: string[]): Promise<{ fr
         const log = /^\{/.test(line) ? (JSON.parse(line) as { msg?: string; time?: number }) : {};
         // The sources start their first list right after "starting".
         if (log.msg === 'starting') [listAt, cpuAtList] = [log.time ?? Date.now(), cpuMs(child.pid!)];
-        if (process.env.BENCH_COLD_LOG && log.time) process.stderr.write(`+${log.time - listAt} ms ${line.slice(0, 160)}\n`);
+        if (process.env.BENCH_COLD_LOG) process.stderr.write(`+${(log.time ?? Date.now()) - listAt} ms ${line.slice(0, 160)}\n`);
+        // A check that found no BIRD to ask applies unchecked: not the figure wanted.
+        if (/no BIRD answers/.test(log.msg ?? '')) reject(new Error(`the running BIRD did not answer the check: ${line}`));
         if (log.msg === 'applied a new file set') {
           cpuAtApply = cpuMs(child.pid!);
           clearTimeout(timer);
@@ -110,9 +138,12 @@ export async function daemonColdStart(size: number, shape: Shape, runs: number, 
   const kube = new FakeKubeApi();
   const dir = mkdtempSync(join(tmpdir(), 'bird-confd-bench-cold-'));
   const client = etcd.client();
+  const stops: (() => void)[] = [];
   try {
     await kube.start();
     kube.writeKubeconfig(join(dir, 'kubeconfig'));
+    const birds = await runningBirds(bird, dir);
+    stops.push(birds.stop);
     const node = nodeName(7);
     const docs = generateDocuments(size, shape, 1, services) as Doc[];
     await loadCluster(client, kube, docs, node);
@@ -120,12 +151,14 @@ export async function daemonColdStart(size: number, shape: Shape, runs: number, 
     const samples: Awaited<ReturnType<typeof oneRun>>[] = [];
     for (let i = 0; i < runs; i++) {
       const out = join(dir, `out-${i}`);
-      const args = ['--datastore', 'etcdv3', '--node', node, '--out', out, '--check-cmd', `${bird.bird} -p -c {file}`, '--check-cmd6', `${bird.bird6} -p -c {file}`, '--no-reload', '--drift-interval', '0'];
+      // The check as deployed (the running BIRDs, over their sockets); no reload, nothing else touched.
+      const args = ['--datastore', 'etcdv3', '--node', node, '--out', out, '--socket', birds.sockets[0], '--socket6', birds.sockets[1], '--check', 'socket', '--no-reload', '--drift-interval', '0'];
       samples.push(await oneRun(env, args));
     }
     const mid = (k: keyof (typeof samples)[number]) => samples.map((s) => s[k]).sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
     return { nodes: size, shape, services: docs.filter((d) => d.kind === 'Service').length, fromStartMs: mid('fromStartMs'), fromListMs: mid('fromListMs'), cpuFromListMs: mid('cpuFromListMs'), peakMiB: mid('peakMiB'), runs };
   } finally {
+    stops.forEach((stop) => stop());
     client.close();
     await kube.close();
     await etcd.close();

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { loadManifestPaths, snapshotOf } from '../src/model/load.js';
-import { TemplateError } from '../src/render/index.js';
+import Handlebars from 'handlebars';
+import { compileTemplates, renderNode, TemplateError } from '../src/render/index.js';
 import { calicoVersions, type CalicoVersion } from '../src/render/profiles.js';
-import { loadTemplates, renderNodeWithTemplates } from '../src/watch/template-files.js';
+import { loadTemplates, readTemplateSources, renderNodeWithTemplates } from '../src/watch/template-files.js';
 import { checkParses } from './helpers/bird.js';
 import { goldenCases, renderCase } from './helpers/golden.js';
 import { runCli } from './helpers/run-cli.js';
@@ -115,5 +116,32 @@ describe('custom templates', () => {
     assert.equal(statSync(join(out, 'sessions.txt')).mode & 0o777, 0o600);
     assert.equal(statSync(join(out, 'names.txt')).mode & 0o777, 0o644);
     assert.equal(statSync(join(out, 'bird_aggr.cfg')).mode & 0o777, 0o644);
+  });
+});
+
+describe('template compilation', () => {
+  test('every template is compiled when the set is compiled, none at the first render', async () => {
+    // Handlebars' own compile waits for a template's first call; a daemon would pay for it in its first render.
+    const compiler = (Handlebars as unknown as { JavaScriptCompiler: { prototype: { compile: (...a: unknown[]) => unknown } } }).JavaScriptCompiler.prototype;
+    const original = compiler.compile;
+    let calls = 0;
+    compiler.compile = function (this: unknown, ...a: unknown[]) {
+      calls++;
+      return original.apply(this, a);
+    };
+    try {
+      for (const calicoVersion of calicoVersions) {
+        calls = 0;
+        const templates = compileTemplates(readTemplateSources({ target: 'all', calicoVersion }));
+        const atCompile = calls;
+        assert.ok(atCompile >= templates.files.size, `${calicoVersion}: ${atCompile} compilations for ${templates.files.size} file templates`);
+        const loaded = await loadManifestPaths([join('fixtures', 'example')]);
+        const r = renderNode(snapshotOf(loaded.resources), 'node-a', { templates, calicoVersion });
+        assert.ok(r.files && r.files.size >= 6 && r.files.get('bird.cfg')!.includes('protocol bgp'), `${calicoVersion}: rendered`);
+        assert.equal(calls, atCompile, `${calicoVersion}: the first render compiled nothing more`);
+      }
+    } finally {
+      compiler.compile = original;
+    }
   });
 });

@@ -159,8 +159,11 @@ export class Daemon {
   }
 
   private changed(change: Change): void {
+    // Until every source has listed once nothing runs, and the first run renders everything: the
+    // changes of the first lists (the whole cluster) need no keeping.
+    if (!this.state.synced) return;
     this.changes.push(change);
-    if (this.state.synced) this.schedule(this.config.debounceMs);
+    this.schedule(this.config.debounceMs);
   }
 
   private schedule(delayMs: number): void {
@@ -190,7 +193,8 @@ export class Daemon {
     const changes = this.changes;
     this.changes = [];
     const impact = impactOptionsOf(this.config.node, this.config.render);
-    return changes.some((c) => (!c.before && !c.after) || affects(affectedNodes(c, facts, this.snapshot, this.store, impact), this.config.node));
+    // "Everything" first: it settles the question without working out what each change affects.
+    return changes.some((c) => !c.before && !c.after) || changes.some((c) => affects(affectedNodes(c, facts, this.snapshot, this.store, impact), this.config.node));
   }
 
   private async renderAndApply(): Promise<void> {

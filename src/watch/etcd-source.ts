@@ -34,14 +34,21 @@ export function etcdPrefixes(nodeName: string): string[] {
   return [...Object.keys(kinds).map((plural) => `${resourcePrefix}${plural}/`), `/calico/ipam/v2/host/${nodeName}/`];
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** The resource document a Calico etcd key and value stand for, or null for keys bird-confd does not read. */
 export function etcdDocument(key: string, value: string, nodeName: string): Record<string, unknown> | null {
   if (key.startsWith(resourcePrefix)) {
     const [plural, name, extra] = key.slice(resourcePrefix.length).split('/');
     const kind = plural ? kinds[plural] : undefined;
     if (!kind || !name || extra !== undefined) return null;
-    const obj = JSON.parse(value) as Record<string, unknown>;
-    return { ...obj, kind, apiVersion: 'projectcalico.org/v3', metadata: { ...((obj.metadata as object) ?? {}), name } };
+    // A fresh parse: kind, version and name (the key's) are set in place.
+    const parsed = JSON.parse(value) as unknown;
+    const obj = (isPlainObject(parsed) ? parsed : {}) as Record<string, unknown>;
+    obj.kind = kind;
+    obj.apiVersion = 'projectcalico.org/v3';
+    obj.metadata = isPlainObject(obj.metadata) ? Object.assign(obj.metadata, { name }) : { name };
+    return obj;
   }
   const block = new RegExp(`^/calico/ipam/v2/host/${nodeName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/ipv[46]/block/(.+)$`).exec(key);
   if (block) {

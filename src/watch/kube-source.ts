@@ -96,10 +96,14 @@ async function listRaw(kc: KubeConfig, w: Watched): Promise<KubernetesListObject
   const list = listOf(await response.text());
   const items: KubernetesObject[] = [];
   for (let i = 0; i < list.count; i++) {
-    const obj = list.item(i) as KubernetesObject;
+    // A list's items carry no kind: each freshly parsed item gets it in place (no copy, as `validate` makes of a watched object).
+    const item = list.item(i);
+    const obj = (typeof item === 'object' && item !== null && !Array.isArray(item) ? item : {}) as KubernetesObject & Record<string, unknown>;
+    obj.kind = w.kind;
+    obj.apiVersion = w.apiVersion;
     const { name, namespace, resourceVersion } = obj.metadata ?? {};
     const entry: KubernetesObject = { metadata: { name, namespace, resourceVersion } };
-    listed.set(entry, validate(w, obj));
+    listed.set(entry, documentToResource(obj, `${w.path}/${name ?? '?'}`));
     items.push(entry);
   }
   return { ...(list.outer as unknown as KubernetesListObject<KubernetesObject>), items };

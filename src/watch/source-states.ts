@@ -60,7 +60,10 @@ export class SourceStates {
       case 'delete':
         return this.remove(source, e.id);
       case 'reset':
-        this.resetting.set(source, new Set());
+        // What the source held and does not list again is gone at its `synced`; a source that holds
+        // nothing yet (its first list) has nothing to lose, and its listed keys need no tracking.
+        if (this.owned.get(source)!.size > 0) this.resetting.set(source, new Set());
+        else this.resetting.delete(source);
         this.synced.delete(source);
         if (this.everSynced.has(source)) this.logger.info({ source, reason: e.reason }, 'source lists again');
         return;
@@ -76,9 +79,10 @@ export class SourceStates {
 
   private upsert(source: string, resource: Resource): void {
     const id = idOf(resource);
+    const key = keyOf(id);
     const before = this.snapshot.get(id.kind, id.name, id.namespace) ?? null;
-    this.owned.get(source)!.set(keyOf(id), id);
-    this.resetting.get(source)?.add(keyOf(id));
+    this.owned.get(source)!.set(key, id);
+    this.resetting.get(source)?.add(key);
     if (this.snapshot.apply(resource)) this.changed({ before: before as Resource | null, after: resource });
   }
 

@@ -97,7 +97,7 @@ const PEER_END = '\u0002bird-confd-peer-end\u0003';
  * than formatting them.
  */
 function peerPrinter(env: typeof Handlebars, file: string, template: Handlebars.TemplateDelegate): PeerPrinter {
-  const list = env.compile(`{{#each this}}{{> peer}}${PEER_END}{{/each}}`, compileOptions);
+  const list = compileNow(env, `{{#each this}}{{> peer}}${PEER_END}{{/each}}`);
   return {
     file,
     run: (view) => guarded(file, () => template(view)),
@@ -111,11 +111,29 @@ function peerPrinter(env: typeof Handlebars, file: string, template: Handlebars.
 function compileChecked(env: typeof Handlebars, source: TemplateSource): Handlebars.TemplateDelegate {
   try {
     // Parsing now reports syntax errors at compile time instead of at the first render.
-    env.parse(source.text);
-    return env.compile(source.text, compileOptions);
+    return compileNow(env, source.text);
   } catch (err) {
     throw new TemplateError(source.file, (err as Error).message.split('\n')[0] ?? String(err), { cause: err });
   }
+}
+
+/** The environment's compiler classes (Handlebars' own `compile` uses them, on a template's first call). */
+interface CompilerClasses {
+  readonly Compiler: new () => { compile(ast: hbs.AST.Program, options: object): unknown };
+  readonly JavaScriptCompiler: new () => { compile(environment: unknown, options: object, context: undefined, asObject: true): Parameters<typeof Handlebars.template>[0] };
+}
+
+/**
+ * Parses and compiles a template now. Handlebars' `compile` does the same work lazily, at the
+ * template's first call: in a daemon that is the first render after its first list (some 20 ms
+ * for Calico's templates), and a syntax error would wait for it too. These are the steps that
+ * `compile` runs then, with its options (`data` on by default).
+ */
+function compileNow(env: typeof Handlebars, text: string): Handlebars.TemplateDelegate {
+  const options = { ...compileOptions, data: true };
+  const { Compiler, JavaScriptCompiler } = env as unknown as CompilerClasses;
+  const environment = new Compiler().compile(env.parse(text), options);
+  return env.template(new JavaScriptCompiler().compile(environment, options, undefined, true));
 }
 
 /** Runs a template; a runtime error names the template file and line. */

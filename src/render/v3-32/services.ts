@@ -88,10 +88,11 @@ function serviceIndex(store: RenderStore, snapshot: Snapshot, ranges: Ranges): S
     }
   }
   const index: ServiceIndex332 = { snapshot, serviceRev, sliceRev, ranges: key, serviceOfSlice: new Map(), slicesOf: new Map(), contributions: new Map(), everyNode: new Map(), byNode: new Map() };
-  for (const slice of snapshot.list('EndpointSlice')) regroup(index, snapshot, keyOf(slice));
+  // A full build walks the lists: each object is at hand, not looked up again by its key.
+  for (const slice of snapshot.list('EndpointSlice')) regroup(index, snapshot, keyOf(slice), slice);
   for (const svc of snapshot.list('Service')) {
     const k = keyOf(svc);
-    setContribution(index, k, contributionOf(snapshot, index, k, ranges));
+    setContribution(index, k, contributionOf(snapshot, index, k, ranges, svc));
   }
   store.serviceIndex332 = index;
   return index;
@@ -101,10 +102,10 @@ function keyOf(r: Service | EndpointSlice): string {
   return `${r.metadata.namespace || 'default'}/${r.metadata.name}`;
 }
 
-/** Moves a slice to the Service it names now; returns the Services whose slices changed. */
-function regroup(index: ServiceIndex332, snapshot: Snapshot, sliceKey: string): string[] {
+/** Moves a slice (found by its key unless given) to the Service it names now; returns the Services whose slices changed. */
+function regroup(index: ServiceIndex332, snapshot: Snapshot, sliceKey: string, given?: EndpointSlice): string[] {
   const slash = sliceKey.indexOf('/');
-  const slice = snapshot.get('EndpointSlice', sliceKey.slice(slash + 1), sliceKey.slice(0, slash));
+  const slice = given ?? snapshot.get('EndpointSlice', sliceKey.slice(slash + 1), sliceKey.slice(0, slash));
   const name = slice ? serviceNameOf(slice) : null;
   const now = name ? `${sliceKey.slice(0, slash)}/${name}` : null;
   const before = index.serviceOfSlice.get(sliceKey) ?? null;
@@ -142,10 +143,10 @@ function setContribution(index: ServiceIndex332, key: string, c: Contribution | 
 
 const advertisedTypes = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
 
-/** One Service's routes, by R45's decision: from every node, from the nodes with a ready local endpoint, or none. */
-function contributionOf(snapshot: Snapshot, index: ServiceIndex332, key: string, ranges: Ranges): Contribution | null {
+/** One Service's (found by its key unless given) routes, by R45's decision: from every node, from the nodes with a ready local endpoint, or none. */
+function contributionOf(snapshot: Snapshot, index: ServiceIndex332, key: string, ranges: Ranges, given?: Service): Contribution | null {
   const slash = key.indexOf('/');
-  const svc = snapshot.get('Service', key.slice(slash + 1), key.slice(0, slash));
+  const svc = given ?? snapshot.get('Service', key.slice(slash + 1), key.slice(0, slash));
   if (!svc) return null;
   const spec = svc.spec;
   const clusterIps = spec.clusterIPs.filter((ip) => ip !== '' && ip !== 'None');
