@@ -3,7 +3,8 @@
 // ratio holds while the speed of a shared machine drifts. Peak memory is the operating system's
 // own accounting of the finished child (GNU time's maximum resident set size).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { generateDocuments } from './generate.js';
@@ -74,6 +75,8 @@ export interface WholeProcessFigures {
   readonly previewYaml: PairedFigure;
   readonly version: PairedFigure;
   readonly help: PairedFigure;
+  /** render --all-nodes --out DIR of a route-reflector cluster: every node's files, written. */
+  readonly allNodes: AllNodesFigure;
   /** diff of one node of a full mesh where every tenth node moved: peak memory. */
   readonly diff: { nodes: number; moved: number; wallS: number; peakMiB: number | null; changedLines: number };
 }
@@ -91,8 +94,65 @@ function writeManifests(dir: string, size: number, services: number): { json: st
   return { json, yaml };
 }
 
+/** `render --all-nodes --out DIR` as a whole process: the median of its runs. */
+export interface AllNodesFigure {
+  readonly nodes: number;
+  readonly services: number;
+  readonly jobs: number;
+  readonly runs: number;
+  readonly wallS: number;
+  readonly peakMiB: number | null;
+  readonly exitCodes: number[];
+  /** Where the files went: a memory file system (what is timed is the renderer, not a disk) or the temp folder. */
+  readonly into: 'tmpfs' | 'temp folder';
+  readonly filesWritten: number;
+  readonly mbWritten: number;
+}
+
+/** A folder for output that is timed: in memory (/dev/shm) when the machine has one, so a shared disk does not set the figure. */
+function outputRoot(work: string): { root: string; into: AllNodesFigure['into'] } {
+  try {
+    const root = mkdtempSync(join('/dev/shm', 'bird-confd-bench-'));
+    return { root, into: 'tmpfs' };
+  } catch {
+    return { root: work, into: 'temp folder' };
+  }
+}
+
+/** Every node's files of a route-reflector cluster with its Services, written by `render --all-nodes`. */
+export function allNodesFigure(work: string, size: number, services: number, runs: number): AllNodesFigure {
+  const dir = join(work, 'all-nodes');
+  mkdirSync(dir, { recursive: true });
+  const manifest = join(dir, `rr-${size}.json`);
+  writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: generateDocuments(size, 'rr', 1, services) }));
+  const { root, into } = outputRoot(dir);
+  const out = join(root, 'out');
+  const results: ReturnType<typeof runOnce>[] = [];
+  let filesWritten = 0;
+  let bytes = 0;
+  try {
+    for (let i = 0; i < runs; i++) {
+      rmSync(out, { recursive: true, force: true });
+      results.push(runOnce(cli('render', '-f', manifest, '--all-nodes', '--out', out), dir));
+    }
+    for (const node of readdirSync(out).filter((e) => !e.startsWith('.'))) {
+      for (const f of readdirSync(join(out, node))) {
+        filesWritten++;
+        bytes += statSync(join(out, node, f)).size;
+      }
+    }
+  } finally {
+    rmSync(into === 'tmpfs' ? root : out, { recursive: true, force: true });
+  }
+  const peaks = results.map((r) => r.peakMiB).filter((p): p is number => p !== null);
+  return {
+    nodes: size, services, jobs: availableParallelism(), runs, wallS: round(median(results.map((r) => r.wallS))), peakMiB: peaks.length ? round(median(peaks), 1) : null,
+    exitCodes: [...new Set(results.map((r) => r.code))], into, filesWritten, mbWritten: Math.round(bytes / 1e6),
+  };
+}
+
 /** The preview and start-up figures, with `pairs` pairs each (a smoke run asks for fewer Services). */
-export function wholeProcess(work: string, size: number, pairs: number, meshSize: number, services = 10_000): WholeProcessFigures {
+export function wholeProcess(work: string, size: number, pairs: number, meshSize: number, services = 10_000, allNodesSize = 10_000, allNodesRuns = 3): WholeProcessFigures {
   const dir = join(work, 'whole-process');
   mkdirSync(dir, { recursive: true });
   const { json, yaml } = writeManifests(dir, size, services);
@@ -106,6 +166,7 @@ export function wholeProcess(work: string, size: number, pairs: number, meshSize
     previewYaml: paired(cli('render', '-f', yaml, '--node', node), cli('render', '-f', json, '--node', node), pairs, dir),
     version: paired(cli('--version'), bare, pairs * 2, dir),
     help: paired(cli('--help'), bare, pairs * 2, dir),
+    allNodes: allNodesFigure(work, allNodesSize, services, allNodesRuns),
     diff: diffFigure(dir, meshSize),
   };
 }

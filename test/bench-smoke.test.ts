@@ -11,7 +11,7 @@ const calicoBirdSource = join('..', 'shared', 'calico-bird', 'build.sh');
 type Figure = { wallS: number; peakMiB: number | null };
 interface Results {
   rows: { size: number; shape: string; ratio?: number; coldRatio?: number; birdParse: number | { skipped: string }; incremental: Record<string, { recomputed: number }>; daemon?: { fromListMs?: number; peakMiB?: number; skipped?: string }; etcd?: { p99?: number } }[];
-  wholeProcess: { previewJson: { a: Figure; b: Figure; ratio: number }; previewYaml: { ratio: number }; version: { ratio: number }; diff: { peakMiB: number | null; changedLines: number } };
+  wholeProcess: { previewJson: { a: Figure; b: Figure; ratio: number }; previewYaml: { ratio: number }; version: { ratio: number }; allNodes: { nodes: number; wallS: number; exitCodes: number[]; filesWritten: number }; diff: { peakMiB: number | null; changedLines: number } };
   targets: { what: string; met: boolean }[];
 }
 
@@ -36,6 +36,10 @@ test('the benchmark runs at the smallest size (smoke run, not a performance gate
     const w = results.wholeProcess;
     assert.ok(w.previewJson.a.wallS > 0 && w.previewJson.b.wallS > 0 && w.previewJson.ratio > 0 && w.previewYaml.ratio > 0 && w.version.ratio > 0);
     assert.ok(w.diff.changedLines > 0, 'the diff shows the moved nodes');
+    // render --all-nodes wrote the six files of every node.
+    assert.deepEqual(w.allNodes.exitCodes, [0]);
+    assert.ok(w.allNodes.wallS > 0);
+    assert.equal(w.allNodes.filesWritten, w.allNodes.nodes * 6);
     assert.ok(results.targets.length >= 5 && results.targets.every((t) => typeof t.met === 'boolean'));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -145,3 +145,29 @@ describe('template compilation', () => {
     }
   });
 });
+
+describe('the lines helper', () => {
+  const view = { a: ['one;', 'two;'], none: [], s: 'single;', nothing: null, n: 65001, obj: { x: 1 }, mixed: ['ok;', { x: 1 }] };
+  const run = (text: string) => {
+    const set = compileTemplates({ files: [{ name: 'out.txt', file: 'out.txt.hbs', text }], partials: [] });
+    return set.files.get('out.txt')!.run(view as never, { peerBlocks: () => '' });
+  };
+
+  test('prints statements, lists of them and nothing for null, each on its own line after the indent', () => {
+    assert.equal(run('{\n{{lines a s nothing n indent=2 ~}}\n}\n'), '{\n  one;\n  two;\n  single;\n  65001\n}\n');
+    assert.equal(run('x\n{{lines none nothing indent=4 ~}}\ny\n'), 'x\ny\n', 'empty lists and null leave no line');
+    assert.equal(run('{{lines a ~}}\n'), 'one;\ntwo;\n', 'no indent by default');
+    // What it replaces: an each loop printing the same lines.
+    assert.equal(run('{{#each a}}\n  {{this}}\n{{/each}}\n'), run('{{lines a indent=2 ~}}\n'));
+  });
+
+  test('anything but statements is an error naming the template and line', () => {
+    for (const [text, message] of [
+      ['\n{{lines obj}}', /out\.txt\.hbs: line 2, column 1: lines: argument 1 is not a statement, a list of statements or null/],
+      ['{{lines mixed}}', /lines: entry 1 of argument 1 is not a statement/],
+      ['{{lines a indent="  "}}', /lines: indent must be a whole number of spaces/],
+    ] as const) {
+      assert.throws(() => run(text), (err: unknown) => err instanceof TemplateError && message.test(err.message), text);
+    }
+  });
+});

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { documentToResource } from '../src/model/load.js';
 import type { Resource } from '../src/model/resources.js';
 import { Snapshot } from '../src/model/snapshot.js';
-import { clusterFacts, RenderStore } from '../src/render/index.js';
+import { clusterFacts, computeNodeView, RenderStore } from '../src/render/index.js';
 import { renderNodeWithTemplates } from '../src/watch/template-files.js';
 
 const v3 = 'projectcalico.org/v3';
@@ -119,13 +119,17 @@ describe('incremental recompute', () => {
         ];
         for (const c of start) applyChange(s, c);
         const store = new RenderStore();
+        const oneShot = new RenderStore({ keepNodeViews: false });
         clusterFacts(s, {}, store);
         for (const c of changes) {
           applyChange(s, c);
           // The reference: a copy of the snapshot (no history) rendered with a new, empty store, so
           // no derived value of the incremental store can reach it.
           const fresh = s.clone();
-          assert.equal(renderAll(s, store), renderAll(fresh, new RenderStore()), `after ${JSON.stringify(c)}`);
+          const reference = renderAll(fresh, new RenderStore());
+          assert.equal(renderAll(s, store), reference, `after ${JSON.stringify(c)}`);
+          // A store that keeps no node's views (render --all-nodes) renders the same.
+          assert.equal(renderAll(s, oneShot), reference, `one-shot store, after ${JSON.stringify(c)}`);
         }
       }),
       { numRuns: 300 },
@@ -156,6 +160,31 @@ describe('incremental recompute', () => {
         assert.equal((warm.files.get('bird.cfg')!.match(/^protocol bgp Mesh_/gm) ?? []).length, s.count('Node') - 1, `step ${i}, node ${name}: one session per other node`);
       }
     }
+  });
+
+  test('a store for rendering each node once keeps no node\'s peer views or texts; the daemon\'s store does', () => {
+    const s = new Snapshot();
+    for (const [i, name] of ['r0', 'r1', 'r2', 'c0'].entries()) {
+      s.apply(res({ apiVersion: v3, kind: 'Node', metadata: { name, labels: name.startsWith('r') ? { rr: 'yes' } : {} }, spec: { bgp: { ipv4Address: `10.2.0.${i + 1}/24`, ...(name.startsWith('r') ? { routeReflectorClusterID: '224.0.0.1' } : {}) } } }));
+    }
+    s.apply(res({ apiVersion: v3, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { nodeToNodeMeshEnabled: false } }));
+    s.apply(res({ apiVersion: v3, kind: 'BGPPeer', metadata: { name: 'to-rr' }, spec: { peerSelector: 'has(rr)' } }));
+    const sessions = (store: RenderStore, node: string) => computeNodeView(s, node, {}, store).view!.ipv4.sessions;
+    const keeping = new RenderStore();
+    const first = sessions(keeping, 'r0');
+    assert.equal(first.length, 3);
+    assert.ok(sessions(keeping, 'r0').every((p, i) => p === first[i]), 'the daemon\'s store hands the same views back');
+    const once = new RenderStore({ keepNodeViews: false });
+    const a = sessions(once, 'r0');
+    const b = sessions(once, 'r0');
+    assert.deepEqual(b, a);
+    assert.ok(a.every((p, i) => p !== b[i]), 'a one-shot store keeps no view to hand back');
+    // What nodes share is kept: both reflectors' views of r2 share its name and statements before the neighbor line.
+    const r1 = sessions(once, 'r1').find((p) => p.peerIp === '10.2.0.3')!;
+    const r0 = a.find((p) => p.peerIp === '10.2.0.3')!;
+    assert.notEqual(r0, r1);
+    assert.equal(r0.before, r1.before);
+    assert.notDeepEqual(r0.options, r1.options, 'the source address differs');
   });
 
   test('the snapshot keeps lists sorted through changes and says which keys changed since a revision', () => {

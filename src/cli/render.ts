@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { hasErrors } from '../model/diagnostics.js';
 import { secretFileNames } from '../render/index.js';
 import { maskSecrets } from '../render/mask.js';
-import { loadAndRender, renderFlags, renderOptionsFrom } from './common.js';
-import { InputError } from './errors.js';
+import { loadAndRender, renderFlags, renderOptionsFrom, renderOptionsOf } from './common.js';
+import { InputError, UsageError } from './errors.js';
 import { writeSet } from '../watch/output-dir.js';
 import { renderUsage } from './usage.js';
 
@@ -13,7 +13,7 @@ export { renderUsage };
 export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...renderFlags, out: { type: 'string', short: 'o' }, 'show-secrets': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { ...renderFlags, out: { type: 'string', short: 'o' }, 'show-secrets': { type: 'boolean' }, 'all-nodes': { type: 'boolean' }, jobs: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
     allowPositionals: false,
   });
@@ -21,6 +21,13 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(`${renderUsage}\n`);
     return 0;
   }
+  if (values['all-nodes']) {
+    if (values.node !== undefined) throw new UsageError('render takes --node NAME or --all-nodes, not both');
+    if (!values.file?.length) throw new UsageError('render needs at least one -f PATH');
+    const { jobsOf, renderAllNodes } = await import('./render-all-nodes.js');
+    return renderAllNodes({ files: values.file, settings: renderOptionsOf(values, env), out: values.out ?? null, showSecrets: values['show-secrets'] ?? false, jobs: jobsOf(values.jobs) });
+  }
+  if (values.jobs !== undefined) throw new UsageError('--jobs goes with --all-nodes');
   const { node, files, options } = renderOptionsFrom(values, env, 'render');
   const { result, diagnostics } = await loadAndRender(files, node, options);
   if (!result?.files || !result.view || hasErrors(diagnostics)) throw new InputError('nothing rendered');

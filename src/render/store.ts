@@ -10,10 +10,11 @@ import type { ClusterFacts } from './facts/cluster.js';
 import type { MeshEntry } from './facts/mesh.js';
 import type { NodeInfo } from './facts/nodes.js';
 import type { PeerSpec, PeerSpecEntry } from './facts/peer-specs.js';
-import type { PeerSides } from './facts/peerings.js';
+import type { PeerRecord, PeerSides } from './facts/peerings.js';
 import type { ServiceContribution, ServiceIndex } from './facts/services.js';
 import type { CalicoVersion } from './profiles.js';
 import type { PeerTextCache } from './text/peer-text.js';
+import type { PeerBase } from './v3-32/peers.js';
 import type { ServiceIndex332 } from './v3-32/services.js';
 import type { MeshPeerViews } from './view/mesh-view.js';
 import type { MeshView, PeerView } from './view/view-types.js';
@@ -32,6 +33,18 @@ import type { WindowsPeering } from './view/windows-view.js';
  */
 export class RenderStore {
   private version: CalicoVersion | undefined = undefined;
+
+  /**
+   * Whether the store keeps what the next render of the same node reuses (its peer views and
+   * texts): the daemon's store does. A store that renders each node of a cluster once (a
+   * whole-cluster preview) keeps only what nodes share; a node's own views would never be asked
+   * for again, and keeping them till the next node replaces them only makes work for the GC.
+   */
+  readonly keepsNodeViews: boolean;
+
+  constructor(options: { readonly keepNodeViews?: boolean } = {}) {
+    this.keepsNodeViews = options.keepNodeViews ?? true;
+  }
 
   /** Ties the store to one Calico release: its derived values (peer records, views, text) are of that release. */
   bindTo(version: CalicoVersion): void {
@@ -71,6 +84,8 @@ export class RenderStore {
    * gets the same object back, and with it the peer text kept for it.
    */
   readonly peerViews = new WeakMap<object, { readonly made: string; readonly view: PeerView }>();
+  /** Per v3.32 peer record: the parts of its view that do not depend on the node that has it. */
+  readonly peerBases = new WeakMap<PeerRecord, PeerBase>();
   /** Per compiled peer template: the text of each peer and of runs of peers. */
   readonly peerTexts = new WeakMap<object, PeerTextCache>();
   /** Per resource object: the set fields the Calico v3.17 profile does not render ('' for a kind it does not read). */

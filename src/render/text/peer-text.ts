@@ -24,11 +24,16 @@ export function newPeerTextCache(): PeerTextCache {
 
 /**
  * The text of a list of peers through `print` (the `peer` partial). Peer views are immutable and
- * shared between renders (a node's mesh entries are built once per cluster state), so each one's
- * text is kept; a long list (a large mesh) goes by chunks of peers, each chunk's text kept under
- * its first peer: after one node changes, one chunk is formatted again and the rest are reused.
+ * shared between renders (a node's mesh entries are built once per cluster state), so texts are
+ * kept: a short list's per peer; a long list (a large mesh, a route reflector's clients) goes by
+ * chunks of peers, each formatted in one template call and kept under its first peer: after one
+ * node changes, one chunk is formatted again and the rest are reused. A chunk's text is not cut
+ * into its peers' (a route reflector's views are new for every node rendered: their texts, kept
+ * apart, would only be garbage to collect). Without a cache the list is formatted in one call.
  */
-export function peerListText(cache: PeerTextCache, peers: readonly PeerView[], printer: PeerPrinter): PeerText {
+export function peerListText(cache: PeerTextCache | null, peers: readonly PeerView[], printer: PeerPrinter): PeerText {
+  // Nothing kept (a store that renders each node once): the list by chunks, none kept.
+  if (cache === null) return chunked(peers, printer, null);
   // Peers not formatted before go through the partial in one call (one per peer if that fails).
   const formatNew = (list: readonly PeerView[]): void => {
     const missing = [...new Set(list.filter((p) => !cache.texts.has(p)))];
@@ -60,17 +65,28 @@ export function peerListText(cache: PeerTextCache, peers: readonly PeerView[], p
     formatNew(peers);
     return joined(0, peers.length);
   }
+  return chunked(peers, printer, cache.chunks);
+}
+
+/**
+ * A long list by chunks of peers, each formatted in one template call (and kept under its first
+ * peer when there is somewhere to keep it). Each chunk's text is made flat when it is checked: a
+ * flat string per chunk costs less to make than one of a whole route reflector's list.
+ */
+function chunked(peers: readonly PeerView[], printer: PeerPrinter, chunks: PeerTextCache['chunks'] | null): PeerText {
   let text = '';
   let stable = true;
   for (let from = 0; from < peers.length; from += CHUNK) {
     const to = Math.min(peers.length, from + CHUNK);
-    const known = cache.chunks.get(peers[from]!);
+    const known = chunks?.get(peers[from]!);
     let t: PeerText;
     if (known && known.peers.length === to - from && known.peers.every((p, i) => p === peers[from + i])) t = known.text;
     else {
-      formatNew(peers.slice(from, to));
-      t = joined(from, to);
-      cache.chunks.set(peers[from]!, { peers: peers.slice(from, to), text: t });
+      const run = peers.slice(from, to);
+      const chunk = printer.runList(run);
+      // A chunk that tidy would leave alone stays so next to its neighbours, as its peers' texts would.
+      t = { text: chunk, stable: tidyStable(chunk) };
+      chunks?.set(peers[from]!, { peers: run, text: t });
     }
     text += t.text;
     stable &&= t.stable;

@@ -45,8 +45,8 @@ function renderFile(view: NodeView, templates: TemplateSet, name: string, store:
   const peer = templates.peer;
   const peerBlocks = (peers: readonly PeerView[]): string => {
     if (!peer) return '';
-    let cache = store.peerTexts.get(peer);
-    if (!cache) store.peerTexts.set(peer, (cache = newPeerTextCache()));
+    let cache = store.keepsNodeViews ? store.peerTexts.get(peer) : null;
+    if (cache === undefined) store.peerTexts.set(peer, (cache = newPeerTextCache()));
     const t = peerListText(cache, peers, peer);
     if (!t.stable || t.text === '') return t.text;
     setAside.push(t.text);

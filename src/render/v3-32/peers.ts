@@ -14,9 +14,13 @@ export interface PeerContext {
   readonly family: Family;
   /** This node's address in the family. */
   readonly address: string;
+  /** The statement that makes this address the session's source. */
+  readonly sourceStatement: string;
   /** This node's AS (its own, else the global one). */
   readonly nodeAs: string;
   readonly ownRr: string;
+  /** What a peer of this node's route reflector cluster gets (when this node is a reflector). */
+  readonly rrClientStatements: readonly string[];
   readonly settings: Settings332;
   readonly filters: FilterFunctions;
   readonly password: (value: string) => string;
@@ -30,7 +34,7 @@ export interface PeerContext {
 
 /** The import and export blocks of a peer, shared by every peer of the family with the same calls and same-AS flag. */
 function filterBlocks(ctx: PeerContext, importCalls: readonly string[], exportCalls: readonly string[], sameAs: boolean): readonly string[] {
-  const key = `${importCalls.join(' ')}|${exportCalls.join(' ')}|${sameAs}`;
+  const key = importCalls.length === 0 && exportCalls.length === 0 ? `${sameAs}` : `${importCalls.join(' ')}|${exportCalls.join(' ')}|${sameAs}`;
   let lines = ctx.filterBlocks.get(key);
   if (!lines) ctx.filterBlocks.set(key, (lines = [...importFilter(ctx, importCalls), ...exportFilter(ctx, exportCalls, sameAs)]));
   return lines;
@@ -59,7 +63,10 @@ function exportFilter(ctx: PeerContext, calls: readonly string[], sameAs: boolea
   ];
 }
 
-const sourceLine = (address: string) => `source address ${address};  # The local address we use for the TCP connection`;
+/** The statement that makes `address` a session's source. */
+export const sourceLine = (address: string) => `source address ${address};  # The local address we use for the TCP connection`;
+
+const noCalls: readonly string[] = Object.freeze([]);
 
 /**
  * The mesh peers of one family (R17): none on a route reflector, none with a route reflector.
@@ -73,7 +80,8 @@ export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo)
   // What every mesh peer of this node depends on besides its own node: kept while the mesh (the
   // entries array, new after any node change) and this are the same, the sorted list is reused.
   const viewer = `${self.name}|${ctx.viewKey}|${ctx.settings.meshRestartTime}|${password}`;
-  const known = ctx.store.meshPeers332.get(entries);
+  const keep = ctx.store.keepsNodeViews;
+  const known = keep ? ctx.store.meshPeers332.get(entries) : undefined;
   if (known?.viewer === viewer) return known.peers;
   const out: PeerView[] = [];
   const views = ctx.store.meshPeerViews332[ctx.family === 'ipv4' ? 0 : 1];
@@ -85,19 +93,19 @@ export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo)
     if (kept && kept.made === viewer && kept.view.peerIp === e.ip && kept.view.port === effectivePort(facts, e.info) && kept.view.asNumber === (e.info.asNumber || facts.global.asNumber)) out.push(kept.view);
     else {
       const view = meshPeer(ctx, facts, e.info, e.ip, password);
-      views.set(e.info, { made: viewer, view });
+      if (keep) views.set(e.info, { made: viewer, view });
       out.push(view);
     }
   }
   const peers = sortedPeers(out);
-  ctx.store.meshPeers332.set(entries, { viewer, peers });
+  if (keep) ctx.store.meshPeers332.set(entries, { viewer, peers });
   return peers;
 }
 
 function meshPeer(ctx: PeerContext, facts: ClusterFacts, info: NodeInfo, ip: string, password: string): PeerView {
   const port = effectivePort(facts, info);
   const asNumber = info.asNumber || facts.global.asNumber;
-  const options = [sourceLine(ctx.address), ...filterBlocks(ctx, [], [], asNumber === ctx.nodeAs)];
+  const options = [ctx.sourceStatement, ...filterBlocks(ctx, noCalls, noCalls, asNumber === ctx.nodeAs)];
   if (ip > ctx.address) options.push('passive on;');
   if (ctx.settings.meshRestartTime) options.push(`graceful restart time ${ctx.settings.meshRestartTime};`);
   if (password) options.push(password);
@@ -121,8 +129,9 @@ export function recordPeers(ctx: PeerContext, peerings: NodePeerings): PeerView[
 
 const prefixes: Record<PeerKind, string> = { mesh: 'Mesh', global: 'Global', node: 'Node', 'local-workload': 'Local_Workload' };
 
-/** A record's peer view, kept per record for what decides it (the password statement included). */
+/** A record's peer view, kept per record for what decides it (the password statement included) when the store keeps node views. */
 function keptPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord): PeerView {
+  if (!ctx.store.keepsNodeViews) return recordPeer(ctx, kind, key, r);
   const made = `${kind}|${key}|${ctx.viewKey}|${r.password ? ctx.password(r.password) : ''}`;
   const known = ctx.store.peerViews.get(r);
   if (known?.made === made) return known.view;
@@ -131,27 +140,52 @@ function keptPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord):
   return view;
 }
 
-function recordPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord): PeerView {
+/** The parts of a record's peer view that do not depend on the node that has the record. */
+export interface PeerBase {
+  readonly kind: PeerKind;
+  readonly key: string;
+  readonly origin: string;
+  readonly name: string;
+  readonly before: readonly string[];
+  readonly neighbor: string;
+  readonly sources: readonly string[];
+}
+
+/** A record's shared parts, made once per record: a route reflector's peers are the same records for every reflector. */
+function peerBase(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord): PeerBase {
+  const known = ctx.store.peerBases.get(r);
+  if (known !== undefined && known.kind === kind && known.key === key) return known;
   const s = r.settings;
-  const effectiveAs = s.localAs || ctx.nodeAs;
-  const sameAs = r.asNumber === effectiveAs;
-  const calls = (direction: Direction) => filterCalls(ctx, r, direction, sameAs);
   const before = s.ttlSecurity > 0 ? ['ttl security on;', `multihop ${s.ttlSecurity};`] : ['ttl security off;', 'multihop;'];
   if (s.localAs) before.push(`local as ${s.localAs};`);
-  const options: string[] = [];
-  if (s.sourceAddress === 'UseNodeIP') options.push(sourceLine(ctx.address));
-  options.push(...filterBlocks(ctx, calls('import'), calls('export'), sameAs));
+  const base: PeerBase = {
+    kind, key, origin: `${r.family === 'ipv4' ? 'peer_v4' : 'peer_v6'}/${key}`, name: `${prefixes[kind]}_${ipToSymbol(r.ip)}${r.port ? `_port_${r.port}` : ''}`,
+    before: Object.freeze(before), neighbor: neighborLine(r.ip, r.port, r.asNumber), sources: Object.freeze([r.source]),
+  };
+  ctx.store.peerBases.set(r, base);
+  return base;
+}
+
+function recordPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord): PeerView {
+  const s = r.settings;
+  const base = peerBase(ctx, kind, key, r);
+  const effectiveAs = s.localAs || ctx.nodeAs;
+  const sameAs = r.asNumber === effectiveAs;
+  const filtered = s.filters.length > 0;
+  const block = filterBlocks(ctx, filtered ? filterCalls(ctx, r, 'import', sameAs) : noCalls, filtered ? filterCalls(ctx, r, 'export', sameAs) : noCalls, sameAs);
+  // The filter blocks are most of a peer's statements: copied in one piece.
+  const options = s.sourceAddress === 'UseNodeIP' ? [ctx.sourceStatement].concat(block) : block.slice();
   if (s.localWorkload || (kind === 'global' && s.calicoNode && r.ip > ctx.address)) options.push('passive on;');
   if (s.restartTime) options.push(`graceful restart time ${s.restartTime};`);
   if (s.keepaliveTime) options.push(`keepalive time ${s.keepaliveTime};`);
-  if (ctx.ownRr && sameAs && r.rrClusterId !== ctx.ownRr) options.push('rr client;', `rr cluster id ${ctx.ownRr};`);
+  if (ctx.ownRr && sameAs && r.rrClusterId !== ctx.ownRr) options.push(ctx.rrClientStatements[0]!, ctx.rrClientStatements[1]!);
   if (r.password) options.push(ctx.password(r.password));
   if (s.nextHopMode === 'Keep' || (!s.nextHopMode && r.keepNextHop && !sameAs)) options.push('next hop keep;');
   if (s.nextHopMode === 'Self') options.push('next hop self;');
   if (s.numAllowLocalAs > 0) options.push(`allow local as ${s.numAllowLocalAs};`);
   return {
-    kind, origin: `${r.family === 'ipv4' ? 'peer_v4' : 'peer_v6'}/${key}`, skip: null, name: `${prefixes[kind]}_${ipToSymbol(r.ip)}${r.port ? `_port_${r.port}` : ''}`,
-    peerIp: r.ip, port: r.port, asNumber: r.asNumber, before, neighbor: neighborLine(r.ip, r.port, r.asNumber), options, hasPassword: r.password !== null, sources: [r.source],
+    kind, origin: base.origin, skip: null, name: base.name, peerIp: r.ip, port: r.port, asNumber: r.asNumber,
+    before: base.before, neighbor: base.neighbor, options, hasPassword: r.password !== null, sources: base.sources,
   };
 }
 

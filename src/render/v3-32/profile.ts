@@ -9,7 +9,7 @@ import { windowsView, type WindowsView } from '../view/windows-view.js';
 import { familyView317 } from '../v3-17/profile.js';
 import { filterFunctions } from './filters.js';
 import { peeringRules332 } from './peering-rules.js';
-import { meshPeers, mergedPeers, recordPeers, sortedPeers, type PeerContext } from './peers.js';
+import { meshPeers, mergedPeers, recordPeers, sortedPeers, sourceLine, type PeerContext } from './peers.js';
 import { blocks332, ipamStatements, staticRoutes332 } from './routes.js';
 import { serviceRoutes332 } from './services.js';
 import { settings332, type Settings332 } from './settings.js';
@@ -87,7 +87,7 @@ function bgpView332(ctx: NodeContext, settings: Settings332, family: Family, add
   const nodeAs = effectiveAs(ctx.cluster, ctx.self);
   const filters = filterFunctions(ctx.snapshot, family);
   const pc: PeerContext = {
-    family, address, nodeAs, ownRr: ctx.self.rrClusterId, settings, filters, diagnostics: ctx.diagnostics,
+    family, address, sourceStatement: sourceLine(address), nodeAs, ownRr: ctx.self.rrClusterId, rrClientStatements: ['rr client;', `rr cluster id ${ctx.self.rrClusterId};`], settings, filters, diagnostics: ctx.diagnostics,
     password: passwordStatements(ctx.options.passwords === 'separate-file', defines),
     store: ctx.store,
     viewKey: `${family}|${address}|${nodeAs}|${ctx.self.rrClusterId}|${settings.priority[family]}|${ctx.snapshot.kindRevision('BGPFilter')}`,

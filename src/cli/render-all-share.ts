@@ -1,0 +1,74 @@
+// One share of `render --all-nodes`: load the manifests, then render nodes taken one at a time from
+// a counter the shares hold in common. It runs in a worker thread (render-all-worker.ts), or in
+// the command's own thread with one job.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasErrors, type Diagnostic } from '../model/diagnostics.js';
+import { loadManifestPaths, originOf, snapshotOf } from '../model/load.js';
+import { describeId, idOf, type Resource } from '../model/resources.js';
+import { compareText } from '../model/sorted.js';
+import { RenderStore, renderNode, secretFileNames } from '../render/index.js';
+import { defaultCalicoVersion, kindUnread } from '../render/profiles.js';
+import { renderOptions, type RenderSettings } from '../watch/template-files.js';
+import { loadingInBulk } from './bulk-load.js';
+
+/** What every share is given. */
+export interface ShareTask {
+  readonly files: readonly string[];
+  readonly settings: RenderSettings;
+  /** The folder to write NODE/FILE into; null sends the files back to be printed. */
+  readonly staging: string | null;
+  /** The index of the next node to render, shared by all shares (over a SharedArrayBuffer). */
+  readonly counter: Int32Array;
+}
+
+/** What a share reports: its load, then each node it rendered. */
+export type ShareMessage =
+  | { readonly type: 'loaded'; readonly diagnostics: readonly Diagnostic[]; readonly failed: boolean; readonly nodes: number }
+  | {
+      readonly type: 'node';
+      readonly index: number;
+      readonly name: string;
+      readonly ok: boolean;
+      readonly diagnostics: readonly Diagnostic[];
+      /** The files, when they are printed rather than written. */
+      readonly files?: readonly (readonly [string, string])[];
+    };
+
+/** A node name that is a plain folder name (a Kubernetes node name always is). */
+const plainName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(name);
+
+/** Loads the manifests and renders nodes until none is left. */
+export async function renderShare(task: ShareTask, post: (m: ShareMessage) => void): Promise<void> {
+  const version = task.settings.calicoVersion ?? defaultCalicoVersion;
+  const loaded = await loadingInBulk(() => loadManifestPaths(task.files, { skip: (kind, apiVersion) => kindUnread(version, kind, apiVersion) }));
+  const failed = hasErrors(loaded.diagnostics);
+  const snapshot = failed ? null : snapshotOf(loaded.resources);
+  const nodes = snapshot ? snapshot.list('Node').map((n) => n.metadata.name).sort(compareText) : [];
+  post({ type: 'loaded', diagnostics: loaded.diagnostics, failed, nodes: nodes.length });
+  if (!snapshot) return;
+  const options = renderOptions(task.settings);
+  // Each node is rendered once: the store keeps what nodes share, not one node's views.
+  const store = new RenderStore({ keepNodeViews: false });
+  let fileOf: Map<string, string | undefined> | undefined;
+  const withFile = (d: Diagnostic): Diagnostic => (d.file || !d.object ? d : { ...d, file: (fileOf ??= filesOf(loaded.resources)).get(d.object) });
+  for (let index = Atomics.add(task.counter, 0, 1); index < nodes.length; index = Atomics.add(task.counter, 0, 1)) {
+    const name = nodes[index]!;
+    const result = renderNode(snapshot, name, options, store);
+    const diagnostics = result.diagnostics.map(withFile);
+    if (task.staging !== null && !plainName(name)) diagnostics.push({ severity: 'error', object: `Node/${name}`, field: 'metadata.name', message: 'not a plain folder name; its files cannot be written' });
+    const ok = result.files !== null && result.view !== null && !hasErrors(diagnostics);
+    if (ok && task.staging !== null) {
+      const dir = join(task.staging, name);
+      mkdirSync(dir);
+      const secrets = secretFileNames(result.view!, result.files!);
+      for (const [file, text] of result.files!) writeFileSync(join(dir, file), text, { mode: secrets.has(file) ? 0o600 : 0o644, flag: 'wx' });
+    }
+    post({ type: 'node', index, name, ok, diagnostics, ...(ok && task.staging === null ? { files: [...result.files!] } : {}) });
+  }
+}
+
+/** Each object's file, for problems found at render time (which name the object). */
+function filesOf(resources: readonly Resource[]): Map<string, string | undefined> {
+  return new Map(resources.map((r) => [describeId(idOf(r)), originOf(r)]));
+}
