@@ -1,13 +1,13 @@
 // One share of `render --all-nodes`: load the manifests, then render nodes taken one at a time from
 // a counter the shares hold in common. It runs in a worker thread (render-all-worker.ts), or in
 // the command's own thread with one job.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import { loadManifestPaths, originOf, snapshotOf } from '../model/load.js';
 import { describeId, idOf, type Resource } from '../model/resources.js';
 import { compareText } from '../model/sorted.js';
-import { RenderStore, renderNode, secretFileNames } from '../render/index.js';
+import { RenderStore, renderNodePieces, secretFileNames } from '../render/index.js';
 import { defaultCalicoVersion, kindUnread } from '../render/profiles.js';
 import { renderOptions, type RenderSettings } from '../watch/template-files.js';
 import { loadingInBulk } from './bulk-load.js';
@@ -54,17 +54,30 @@ export async function renderShare(task: ShareTask, post: (m: ShareMessage) => vo
   const withFile = (d: Diagnostic): Diagnostic => (d.file || !d.object ? d : { ...d, file: (fileOf ??= filesOf(loaded.resources)).get(d.object) });
   for (let index = Atomics.add(task.counter, 0, 1); index < nodes.length; index = Atomics.add(task.counter, 0, 1)) {
     const name = nodes[index]!;
-    const result = renderNode(snapshot, name, options, store);
+    const result = renderNodePieces(snapshot, name, options, store);
     const diagnostics = result.diagnostics.map(withFile);
     if (task.staging !== null && !plainName(name)) diagnostics.push({ severity: 'error', object: `Node/${name}`, field: 'metadata.name', message: 'not a plain folder name; its files cannot be written' });
-    const ok = result.files !== null && result.view !== null && !hasErrors(diagnostics);
+    const ok = result.pieces !== null && result.view !== null && !hasErrors(diagnostics);
     if (ok && task.staging !== null) {
       const dir = join(task.staging, name);
       mkdirSync(dir);
-      const secrets = secretFileNames(result.view!, result.files!);
-      for (const [file, text] of result.files!) writeFileSync(join(dir, file), text, { mode: secrets.has(file) ? 0o600 : 0o644, flag: 'wx' });
+      const secrets = secretFileNames(result.view!, result.pieces!);
+      for (const [file, pieces] of result.pieces!) writePieces(join(dir, file), pieces, secrets.has(file) ? 0o600 : 0o644);
     }
-    post({ type: 'node', index, name, ok, diagnostics, ...(ok && task.staging === null ? { files: [...result.files!] } : {}) });
+    post({ type: 'node', index, name, ok, diagnostics, ...(ok && task.staging === null ? { files: [...result.pieces!].map(([file, pieces]) => [file, pieces.join('')] as const) } : {}) });
+  }
+}
+
+/** Writes a new file piece by piece: a large file never becomes one string. */
+function writePieces(path: string, pieces: readonly string[], mode: number): void {
+  const fd = openSync(path, 'wx', mode);
+  try {
+    for (const piece of pieces) {
+      const bytes = Buffer.from(piece);
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

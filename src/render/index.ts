@@ -1,13 +1,13 @@
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { RenderStore } from './store.js';
-import { renderNodeFiles } from './text/render-files.js';
+import { renderNodeFilePieces } from './text/render-files.js';
 import type { TemplateSet } from './text/templates.js';
 import { computeNodeView, type ViewOptions } from './view/node-view.js';
 import type { NodeView } from './view/view-types.js';
 
 export { computeNodeView, type ViewOptions } from './view/node-view.js';
-export { renderNodeFiles, birdFiles } from './text/render-files.js';
+export { renderNodeFiles, renderNodeFilePieces, birdFiles } from './text/render-files.js';
 export { compileTemplates, TemplateError, type TemplateSet, type TemplateSources, type TemplateSource } from './text/templates.js';
 export { clusterFacts } from './facts/cluster.js';
 export { RenderStore } from './store.js';
@@ -34,18 +34,41 @@ export interface NodeRender {
  * incremental state; a fresh one when none is given).
  */
 export function renderNode(snapshot: Snapshot, nodeName: string, options: RenderOptions, store: RenderStore = new RenderStore()): NodeRender {
-  const { view, diagnostics } = computeNodeView(snapshot, nodeName, options, store);
-  if (!view) return { view, files: null, diagnostics };
-  const files = renderNodeFiles(view, options.templates, store);
-  if (options.userTemplates) diagnostics.push(...unreachableBirdFiles(files));
+  const { view, pieces, diagnostics } = renderNodePieces(snapshot, nodeName, options, store);
+  if (!pieces) return { view, files: null, diagnostics };
+  const files = new Map<string, string>();
+  for (const [name, parts] of pieces) {
+    let text = '';
+    for (const part of parts) text += part;
+    files.set(name, text);
+  }
   return { view, files, diagnostics };
 }
 
+/** A node's files in pieces (see `renderNodeFilePieces`), or null when the node cannot be rendered. */
+export interface NodeRenderPieces {
+  readonly view: NodeView | null;
+  readonly pieces: Map<string, readonly string[]> | null;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** `renderNode`, with each file in the pieces it was made of: for writing many large files. */
+export function renderNodePieces(snapshot: Snapshot, nodeName: string, options: RenderOptions, store: RenderStore = new RenderStore()): NodeRenderPieces {
+  const { view, diagnostics } = computeNodeView(snapshot, nodeName, options, store);
+  if (!view) return { view, pieces: null, diagnostics };
+  const pieces = renderNodeFilePieces(view, options.templates, store);
+  if (options.userTemplates) diagnostics.push(...unreachableBirdFiles(pieces));
+  return { view, pieces, diagnostics };
+}
+
+/** Whether a file's pieces hold a text (a statement never spans two pieces). */
+const piecesInclude = (pieces: readonly string[] | undefined, text: string) => pieces?.some((p) => p.includes(text)) ?? false;
+
 /** Extra `.cfg` files that neither bird.cfg nor bird6.cfg includes: `bird -p` on the main files cannot check them. */
-function unreachableBirdFiles(files: ReadonlyMap<string, string>): Diagnostic[] {
-  const mains = [files.get('bird.cfg') ?? '', files.get('bird6.cfg') ?? ''].join('\n');
+function unreachableBirdFiles(files: ReadonlyMap<string, readonly string[]>): Diagnostic[] {
+  const included = (name: string) => piecesInclude(files.get('bird.cfg'), `include "${name}";`) || piecesInclude(files.get('bird6.cfg'), `include "${name}";`);
   return [...files.keys()]
-    .filter((name) => name.endsWith('.cfg') && name !== 'bird.cfg' && name !== 'bird6.cfg' && !mains.includes(`include "${name}";`))
+    .filter((name) => name.endsWith('.cfg') && name !== 'bird.cfg' && name !== 'bird6.cfg' && !included(name))
     .map((name) => ({ severity: 'warning' as const, object: `template ${name}.hbs`, message: 'rendered file is not included from bird.cfg or bird6.cfg, so the BIRD check does not cover it' }));
 }
 
@@ -68,7 +91,10 @@ function viewPasswords(view: NodeView): string[] {
  * The rendered files that hold a BGP password, whatever their names (a user template may print
  * one anywhere): such files are written with mode 0600.
  */
-export function secretFileNames(view: NodeView, files: ReadonlyMap<string, string>): Set<string> {
+export function secretFileNames(view: NodeView, files: ReadonlyMap<string, string | readonly string[]>): Set<string> {
   const passwords = viewPasswords(view);
-  return new Set([...files].filter(([, text]) => passwords.some((pw) => text.includes(pw))).map(([name]) => name));
+  if (passwords.length === 0) return new Set();
+  // A password is printed whole by one template statement, so it never spans two pieces.
+  const holds = (text: string | readonly string[]) => passwords.some((pw) => (typeof text === 'string' ? text.includes(pw) : piecesInclude(text, pw)));
+  return new Set([...files].filter(([, text]) => holds(text)).map(([name]) => name));
 }

@@ -6,6 +6,8 @@ import { tidyStable } from './tidy.js';
 export interface PeerText {
   readonly text: string;
   readonly stable: boolean;
+  /** The text in the pieces it was made of (a long list's chunks), when there is more than one. */
+  readonly parts?: readonly string[];
 }
 
 /** The texts kept for one compiled peer template: per peer, and per run of peers in a long list. */
@@ -76,6 +78,7 @@ export function peerListText(cache: PeerTextCache | null, peers: readonly PeerVi
 function chunked(peers: readonly PeerView[], printer: PeerPrinter, chunks: PeerTextCache['chunks'] | null): PeerText {
   let text = '';
   let stable = true;
+  const parts: string[] = [];
   for (let from = 0; from < peers.length; from += CHUNK) {
     const to = Math.min(peers.length, from + CHUNK);
     const known = chunks?.get(peers[from]!);
@@ -89,7 +92,8 @@ function chunked(peers: readonly PeerView[], printer: PeerPrinter, chunks: PeerT
       chunks?.set(peers[from]!, { peers: run, text: t });
     }
     text += t.text;
+    parts.push(t.text);
     stable &&= t.stable;
   }
-  return { text, stable };
+  return { text, stable, parts };
 }

@@ -1,7 +1,7 @@
 import { compareText } from '../../model/sorted.js';
 import type { RenderStore } from '../store.js';
 import type { NodeView, PeerView } from '../view/view-types.js';
-import { newPeerTextCache, peerListText } from './peer-text.js';
+import { newPeerTextCache, peerListText, type PeerText } from './peer-text.js';
 import type { TemplateSet } from './templates.js';
 import { tidy } from './tidy.js';
 
@@ -23,12 +23,29 @@ const rank = (name: string) => {
  */
 export function renderNodeFiles(view: NodeView, templates: TemplateSet, store: RenderStore): Map<string, string> {
   const out = new Map<string, string>();
+  for (const [name, pieces] of renderNodeFilePieces(view, templates, store)) {
+    // Joined by concatenation: nothing is copied until the text is used.
+    let text = '';
+    for (const piece of pieces) text += piece;
+    out.set(name, text);
+  }
+  return out;
+}
+
+/**
+ * A node's files as `renderNodeFiles` renders them, each in the pieces it was made of (joined,
+ * they are its text): the template's own text and each chunk of a long peer list apart. A
+ * route reflector's file is megabytes; one string of it costs a fresh block of memory each time,
+ * while its pieces can be written one after the other.
+ */
+export function renderNodeFilePieces(view: NodeView, templates: TemplateSet, store: RenderStore): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
   const names = [...templates.files.keys()].sort((a, b) => rank(a) - rank(b) || compareText(a, b));
   for (const name of names) {
     if (view.optionalFiles[name] === false) continue;
-    const text = renderFile(view, templates, name, store);
-    // PowerShell scripts for Windows keep CRLF line endings, as Calico's do.
-    out.set(name, name.endsWith('.ps1') ? text.replace(/\r?\n/g, '\r\n') : text);
+    const pieces = renderFile(view, templates, name, store);
+    // PowerShell scripts for Windows keep CRLF line endings, as Calico's do (a line break never spans two pieces).
+    out.set(name, name.endsWith('.ps1') ? pieces.map((p) => p.replace(/\r?\n/g, '\r\n')) : pieces);
   }
   return out;
 }
@@ -39,9 +56,9 @@ export function renderNodeFiles(view: NodeView, templates: TemplateSet, store: R
  * by the peer text, which is kept tidy already. A file of a large mesh is megabytes of peer text,
  * and tidying it on every render would cost more than everything else together.
  */
-function renderFile(view: NodeView, templates: TemplateSet, name: string, store: RenderStore): string {
+function renderFile(view: NodeView, templates: TemplateSet, name: string, store: RenderStore): readonly string[] {
   const template = templates.files.get(name)!;
-  const setAside: string[] = [];
+  const setAside: PeerText[] = [];
   const peer = templates.peer;
   const peerBlocks = (peers: readonly PeerView[]): string => {
     if (!peer) return '';
@@ -49,23 +66,26 @@ function renderFile(view: NodeView, templates: TemplateSet, name: string, store:
     if (cache === undefined) store.peerTexts.set(peer, (cache = newPeerTextCache()));
     const t = peerListText(cache, peers, peer);
     if (!t.stable || t.text === '') return t.text;
-    setAside.push(t.text);
+    setAside.push(t);
     return `${TOKEN_START}${setAside.length - 1}\u0001\n`;
   };
   const text = tidy(template.run(view, { peerBlocks }));
-  return setAside.length === 0 ? text : restore(text, setAside);
+  return setAside.length === 0 ? [text] : restore(text, setAside);
 }
 
-/** Puts the set-aside peer text back in place of its tokens (by concatenation: nothing is copied). */
-function restore(text: string, setAside: readonly string[]): string {
-  let out = '';
+/** Puts the set-aside peer text back in place of its tokens: the pieces between them and each peer text's own pieces. */
+function restore(text: string, setAside: readonly PeerText[]): string[] {
+  const out: string[] = [];
   let at = 0;
   for (;;) {
     const start = text.indexOf(TOKEN_START, at);
     if (start < 0) break;
     const end = text.indexOf('\u0001\n', start + TOKEN_START.length);
-    out += text.slice(at, start) + setAside[Number(text.slice(start + TOKEN_START.length, end))]!;
+    if (start > at) out.push(text.slice(at, start));
+    const peers = setAside[Number(text.slice(start + TOKEN_START.length, end))]!;
+    out.push(...(peers.parts ?? [peers.text]));
     at = end + 2;
   }
-  return out + text.slice(at);
+  if (at < text.length) out.push(text.slice(at));
+  return out;
 }

@@ -76,24 +76,52 @@ function locate(message: string): string {
  * prints what `{{#each}}` loops print, in one call: through `each`, a peer block's twenty-odd
  * statements cost a route reflector's thousands of peers more than everything else in a render.
  */
+/** Indents, made once. */
+const pads: string[] = [];
+
+/** The text of frozen lists (shared by many peers, never changed), per indent: made once each. */
+const listTexts = new WeakMap<readonly unknown[], Map<string, string>>();
+
+/** A list's lines; `fail` names what is wrong with an entry. */
+function listText(list: readonly unknown[], pad: string, fail: (entry: number) => Error): string {
+  const frozen = Object.isFrozen(list);
+  let byPad = frozen ? listTexts.get(list) : undefined;
+  const known = byPad?.get(pad);
+  if (known !== undefined) return known;
+  const bad = list.findIndex((entry) => typeof entry !== 'string' && typeof entry !== 'number');
+  if (bad >= 0) throw fail(bad);
+  // One join: the text of a list is made in one piece, not a line at a time.
+  const text = list.length === 0 ? '' : `${pad}${list.join(`\n${pad}`)}\n`;
+  if (frozen) {
+    if (!byPad) listTexts.set(list, (byPad = new Map()));
+    byPad.set(pad, text);
+  }
+  return text;
+}
+
+/**
+ * `{{lines A B ... indent=N ~}}`: the statements given, each on a line of its own after N spaces
+ * and ended by a line break. An argument is a statement (a string or number), a list of them, or
+ * null (nothing). With `~}}` the template's own line break after the tag is dropped, so the
+ * lines stand where the tag stood, and no arguments (or empty lists) leave no line at all. It
+ * prints what `{{#each}}` loops print, in one call: through `each`, a peer block's twenty-odd
+ * statements cost a route reflector's thousands of peers more than everything else in a render.
+ */
 function lines(...args: unknown[]): string {
   const options = args.pop() as Handlebars.HelperOptions & { loc?: { start: { line: number; column: number } } };
   // Ended as Handlebars ends its own runtime errors, so that the message names the line.
   const fail = (message: string) => new Error(`lines: ${message}${options.loc ? ` - ${options.loc.start.line}:${options.loc.start.column}` : ''}`);
   const indent: unknown = options.hash?.indent ?? 0;
   if (typeof indent !== 'number' || !Number.isInteger(indent) || indent < 0 || indent > 64) throw fail('indent must be a whole number of spaces (0 to 64)');
-  const pad = ' '.repeat(indent);
+  const pad = (pads[indent] ??= ' '.repeat(indent));
   let out = '';
-  args.forEach((arg, i) => {
-    if (arg === null || arg === undefined) return;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === null || arg === undefined) continue;
     if (typeof arg === 'string' || typeof arg === 'number') out += `${pad}${arg}\n`;
-    else if (Array.isArray(arg)) {
-      const bad = arg.findIndex((entry) => typeof entry !== 'string' && typeof entry !== 'number');
-      if (bad >= 0) throw fail(`entry ${bad} of argument ${i + 1} is not a statement (a string or number)`);
-      // One join: the text of a list is made in one piece, not a line at a time.
-      if (arg.length > 0) out += `${pad}${arg.join(`\n${pad}`)}\n`;
-    } else throw fail(`argument ${i + 1} is not a statement, a list of statements or null`);
-  });
+    else if (Array.isArray(arg)) out += listText(arg, pad, (bad) => fail(`entry ${bad} of argument ${i + 1} is not a statement (a string or number)`));
+    else throw fail(`argument ${i + 1} is not a statement, a list of statements or null`);
+  }
   return out;
 }
 

@@ -30,6 +30,8 @@ export interface PeerContext {
   readonly viewKey: string;
   /** The filter blocks made so far, by their calls and same-AS flag (most peers of a node share them). */
   readonly filterBlocks: Map<string, readonly string[]>;
+  /** Statement lists that many peers of the node have alike, per filter blocks: see `sharedOptions`. */
+  readonly sharedOptions: Map<readonly string[], (readonly string[] | undefined)[]>;
 }
 
 /** The import and export blocks of a peer, shared by every peer of the family with the same calls and same-AS flag. */
@@ -38,6 +40,27 @@ function filterBlocks(ctx: PeerContext, importCalls: readonly string[], exportCa
   let lines = ctx.filterBlocks.get(key);
   if (!lines) ctx.filterBlocks.set(key, (lines = [...importFilter(ctx, importCalls), ...exportFilter(ctx, exportCalls, sameAs)]));
   return lines;
+}
+
+/**
+ * The statements after the neighbor line of a peer that sets nothing of its own (no timers,
+ * password, next hop or local AS): the source address, the filter blocks, `passive on;` and the
+ * route reflector lines. Most of a node's peers have one of a few such lists, so each is made
+ * once per node and shared (frozen) by its peers: a route reflector's thousand peers then hold
+ * one list, and its text (the `lines` helper keeps the text of a frozen list) is made once.
+ */
+function sharedOptions(ctx: PeerContext, block: readonly string[], source: boolean, passive: boolean, rrClient: boolean): readonly string[] {
+  let slots = ctx.sharedOptions.get(block);
+  if (!slots) ctx.sharedOptions.set(block, (slots = []));
+  const slot = (source ? 1 : 0) + (passive ? 2 : 0) + (rrClient ? 4 : 0);
+  let list = slots[slot];
+  if (!list) {
+    const out = source ? [ctx.sourceStatement, ...block] : [...block];
+    if (passive) out.push('passive on;');
+    if (rrClient) out.push(...ctx.rrClientStatements);
+    slots[slot] = list = Object.freeze(out);
+  }
+  return list;
 }
 
 /** The import block's lines (R19): filter calls, then routes of elevated priority win over local ones. */
@@ -105,10 +128,16 @@ export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo)
 function meshPeer(ctx: PeerContext, facts: ClusterFacts, info: NodeInfo, ip: string, password: string): PeerView {
   const port = effectivePort(facts, info);
   const asNumber = info.asNumber || facts.global.asNumber;
-  const options = [ctx.sourceStatement, ...filterBlocks(ctx, noCalls, noCalls, asNumber === ctx.nodeAs)];
-  if (ip > ctx.address) options.push('passive on;');
-  if (ctx.settings.meshRestartTime) options.push(`graceful restart time ${ctx.settings.meshRestartTime};`);
-  if (password) options.push(password);
+  const block = filterBlocks(ctx, noCalls, noCalls, asNumber === ctx.nodeAs);
+  let options: readonly string[];
+  if (!ctx.settings.meshRestartTime && !password) options = sharedOptions(ctx, block, true, ip > ctx.address, false);
+  else {
+    const own = [ctx.sourceStatement, ...block];
+    if (ip > ctx.address) own.push('passive on;');
+    if (ctx.settings.meshRestartTime) own.push(`graceful restart time ${ctx.settings.meshRestartTime};`);
+    if (password) own.push(password);
+    options = own;
+  }
   return {
     kind: 'mesh', origin: `node ${info.name}`, skip: null, name: `Mesh_${ipToSymbol(ip)}`, peerIp: ip, port, asNumber,
     before: [], neighbor: neighborLine(ip, port, asNumber), options, hasPassword: password !== '', sources: [],
@@ -173,16 +202,24 @@ function recordPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord
   const sameAs = r.asNumber === effectiveAs;
   const filtered = s.filters.length > 0;
   const block = filterBlocks(ctx, filtered ? filterCalls(ctx, r, 'import', sameAs) : noCalls, filtered ? filterCalls(ctx, r, 'export', sameAs) : noCalls, sameAs);
-  // The filter blocks are most of a peer's statements: copied in one piece.
-  const options = s.sourceAddress === 'UseNodeIP' ? [ctx.sourceStatement].concat(block) : block.slice();
-  if (s.localWorkload || (kind === 'global' && s.calicoNode && r.ip > ctx.address)) options.push('passive on;');
-  if (s.restartTime) options.push(`graceful restart time ${s.restartTime};`);
-  if (s.keepaliveTime) options.push(`keepalive time ${s.keepaliveTime};`);
-  if (ctx.ownRr && sameAs && r.rrClusterId !== ctx.ownRr) options.push(ctx.rrClientStatements[0]!, ctx.rrClientStatements[1]!);
-  if (r.password) options.push(ctx.password(r.password));
-  if (s.nextHopMode === 'Keep' || (!s.nextHopMode && r.keepNextHop && !sameAs)) options.push('next hop keep;');
-  if (s.nextHopMode === 'Self') options.push('next hop self;');
-  if (s.numAllowLocalAs > 0) options.push(`allow local as ${s.numAllowLocalAs};`);
+  const source = s.sourceAddress === 'UseNodeIP';
+  const passive = s.localWorkload || (kind === 'global' && s.calicoNode && r.ip > ctx.address);
+  const rrClient = ctx.ownRr !== '' && sameAs && r.rrClusterId !== ctx.ownRr;
+  const nextHopKeep = s.nextHopMode === 'Keep' || (!s.nextHopMode && r.keepNextHop && !sameAs);
+  let options: readonly string[];
+  if (!s.restartTime && !s.keepaliveTime && !r.password && !nextHopKeep && s.nextHopMode !== 'Self' && !(s.numAllowLocalAs > 0)) options = sharedOptions(ctx, block, source, passive, rrClient);
+  else {
+    const own = source ? [ctx.sourceStatement, ...block] : [...block];
+    if (passive) own.push('passive on;');
+    if (s.restartTime) own.push(`graceful restart time ${s.restartTime};`);
+    if (s.keepaliveTime) own.push(`keepalive time ${s.keepaliveTime};`);
+    if (rrClient) own.push(...ctx.rrClientStatements);
+    if (r.password) own.push(ctx.password(r.password));
+    if (nextHopKeep) own.push('next hop keep;');
+    if (s.nextHopMode === 'Self') own.push('next hop self;');
+    if (s.numAllowLocalAs > 0) own.push(`allow local as ${s.numAllowLocalAs};`);
+    options = own;
+  }
   return {
     kind, origin: base.origin, skip: null, name: base.name, peerIp: r.ip, port: r.port, asNumber: r.asNumber,
     before: base.before, neighbor: base.neighbor, options, hasPassword: r.password !== null, sources: base.sources,

@@ -92,6 +92,7 @@ function bgpView332(ctx: NodeContext, settings: Settings332, family: Family, add
     store: ctx.store,
     viewKey: `${family}|${address}|${nodeAs}|${ctx.self.rrClusterId}|${settings.priority[family]}|${ctx.snapshot.kindRevision('BGPFilter')}`,
     filterBlocks: new Map(),
+    sharedOptions: new Map(),
   };
   const debug = debugLine(ctx.logLevel);
   return {
