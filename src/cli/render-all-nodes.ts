@@ -47,11 +47,13 @@ export async function renderAllNodes(req: AllNodesRequest): Promise<number> {
       // Every share loads the same manifests: the first share's load problems stand for all.
       if (share === 0) problems.add(m.diagnostics);
       loadFailed ||= m.failed;
-    } else if (m.type === 'node') {
-      problems.add(m.diagnostics);
-      if (m.ok) rendered++;
-      else failed++;
-      if (output === null) printer.put(m.index, m.name, m.files ?? []);
+    } else {
+      for (const r of m.results) {
+        problems.add(r.diagnostics);
+        if (r.ok) rendered++;
+        else failed++;
+        if (output === null) printer.put(r.index, r.name, r.files ?? []);
+      }
     }
   };
   try {

@@ -22,18 +22,23 @@ export interface ShareTask {
   readonly counter: Int32Array;
 }
 
-/** What a share reports: its load, then each node it rendered. */
+/** One node a share rendered. */
+export interface NodeResult {
+  readonly index: number;
+  readonly name: string;
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  /** The files, when they are printed rather than written. */
+  readonly files?: readonly (readonly [string, string])[];
+}
+
+/** What a share reports: its load, then the nodes it rendered, a batch at a time. */
 export type ShareMessage =
   | { readonly type: 'loaded'; readonly diagnostics: readonly Diagnostic[]; readonly failed: boolean; readonly nodes: number }
-  | {
-      readonly type: 'node';
-      readonly index: number;
-      readonly name: string;
-      readonly ok: boolean;
-      readonly diagnostics: readonly Diagnostic[];
-      /** The files, when they are printed rather than written. */
-      readonly files?: readonly (readonly [string, string])[];
-    };
+  | { readonly type: 'nodes'; readonly results: readonly NodeResult[] };
+
+/** Nodes per message: one message per node would cost a thread more than a small node's render. */
+const BATCH = 64;
 
 /** A node name that is a plain folder name (a Kubernetes node name always is). */
 const plainName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(name);
@@ -52,6 +57,11 @@ export async function renderShare(task: ShareTask, post: (m: ShareMessage) => vo
   const store = new RenderStore({ keepNodeViews: false });
   let fileOf: Map<string, string | undefined> | undefined;
   const withFile = (d: Diagnostic): Diagnostic => (d.file || !d.object ? d : { ...d, file: (fileOf ??= filesOf(loaded.resources)).get(d.object) });
+  const flush = (results: NodeResult[]): NodeResult[] => {
+    if (results.length > 0) post({ type: 'nodes', results });
+    return [];
+  };
+  let batch: NodeResult[] = [];
   for (let index = Atomics.add(task.counter, 0, 1); index < nodes.length; index = Atomics.add(task.counter, 0, 1)) {
     const name = nodes[index]!;
     const result = renderNodePieces(snapshot, name, options, store);
@@ -64,8 +74,11 @@ export async function renderShare(task: ShareTask, post: (m: ShareMessage) => vo
       const secrets = secretFileNames(result.view!, result.pieces!);
       for (const [file, pieces] of result.pieces!) writePieces(join(dir, file), pieces, secrets.has(file) ? 0o600 : 0o644);
     }
-    post({ type: 'node', index, name, ok, diagnostics, ...(ok && task.staging === null ? { files: [...result.pieces!].map(([file, pieces]) => [file, pieces.join('')] as const) } : {}) });
+    batch.push({ index, name, ok, diagnostics, ...(ok && task.staging === null ? { files: [...result.pieces!].map(([file, pieces]) => [file, pieces.join('')] as const) } : {}) });
+    // Printed files go out with every node, to be printed while the rest render.
+    if (batch.length >= BATCH || task.staging === null) batch = flush(batch);
   }
+  flush(batch);
 }
 
 /** Writes a new file piece by piece: a large file never becomes one string. */
