@@ -62,6 +62,18 @@ describe('bird-confd render --all-nodes', () => {
     }
   });
 
+  test('in the Calico v3.17 profile and with the Windows scripts too', () => {
+    const extra = ['--calico-version', '3.17', '--target', 'all'];
+    const dir = fresh('v317');
+    const r = cli(['render', '-f', 'fixtures/example', '--all-nodes', '--out', dir, '--jobs', '2', ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    const all = tree(dir);
+    for (const [node, files] of all) {
+      assert.ok(files.has('peerings.ps1') && files.has('bird.cfg'));
+      assert.deepEqual(files, single(['fixtures/example'], node, extra), node);
+    }
+  });
+
   test('files holding a password are mode 0600, the others 0644', () => {
     const dir = fresh('modes');
     assert.equal(cli(['render', '-f', 'fixtures/example', '--all-nodes', '--out', dir]).code, 0);

@@ -124,14 +124,15 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
       if (!global.has(key)) global.set(key, withPassword(r, pw));
     }
   }
+  // The node's facts, looked up once (each BGPPeer's selector is matched against its labels).
+  const self = facts.nodes.get(nodeName);
   for (const p of facts.peers) {
-    if (p.local.kind === 'global' || !isLocal(facts, p, nodeName)) continue;
+    if (p.local.kind === 'global' || !isLocal(facts, p, self ?? nodeName)) continue;
     const records = forward(p);
     const pw = records.length && p.remote.kind !== 'local-workload' ? password(p) : null;
     if (pw === undefined) continue;
     for (const r of records) emitNode(r, pw);
   }
-  const self = facts.nodes.get(nodeName);
   for (const p of facts.peers) {
     if (!self || !rules.reverse(p) || !isReverseLocal(facts, p, self)) continue;
     const records = sidesOf(store, facts, p, rules).reverse;

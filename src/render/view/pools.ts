@@ -1,3 +1,4 @@
+import type { IPPool } from '../../model/ip-pool.js';
 import type { Snapshot } from '../../model/snapshot.js';
 import { compareText } from '../../model/sorted.js';
 import { cidrKey, parseNetwork, type Family } from '../addresses.js';
@@ -12,10 +13,20 @@ export interface PoolInfo {
   readonly disableBGPExport: boolean;
 }
 
+/** Per IPPool list (the snapshot hands out a new list after any change): the pools of each family. */
+const poolsByList = new WeakMap<readonly unknown[], Partial<Record<Family, readonly PoolInfo[]>>>();
+
 /** IP pools of a family in key order; of two pools with the same CIDR the first by name wins (as Calico). */
-export function poolsOf(snapshot: Snapshot, family: Family): PoolInfo[] {
+export function poolsOf(snapshot: Snapshot, family: Family): readonly PoolInfo[] {
+  const list = snapshot.list('IPPool');
+  let byFamily = poolsByList.get(list);
+  if (!byFamily) poolsByList.set(list, (byFamily = {}));
+  return (byFamily[family] ??= Object.freeze(poolsOfList(list, family)));
+}
+
+function poolsOfList(list: readonly IPPool[], family: Family): PoolInfo[] {
   const byKey = new Map<string, PoolInfo>();
-  for (const p of snapshot.list('IPPool')) {
+  for (const p of list) {
     const net = parseNetwork(p.spec.cidr);
     if (!net || net.family !== family || byKey.has(cidrKey(net.cidr))) continue;
     byKey.set(cidrKey(net.cidr), { cidr: net.cidr, ipipMode: p.spec.ipipMode, vxlanMode: p.spec.vxlanMode, disableBGPExport: p.spec.disableBGPExport });
