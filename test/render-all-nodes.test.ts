@@ -112,8 +112,8 @@ describe('bird-confd render --all-nodes', () => {
     assert.match(refused.stderr, /not empty and was not written by render --all-nodes/);
     assert.deepEqual(readdirSync(foreign), ['notes.txt']);
 
-    const dir = fresh('again');
-    assert.equal(cli(['render', '-f', 'fixtures/example', '--all-nodes', '--out', dir]).code, 0);
+    const dir = join(fresh('parent'), 'not', 'yet', 'there');
+    assert.equal(cli(['render', '-f', 'fixtures/example', '--all-nodes', '--out', dir]).code, 0, 'missing parents are made');
     mkdirSync(join(dir, 'node-gone'));
     writeFileSync(join(dir, 'node-gone', 'bird.cfg'), 'old');
     const before = tree(dir);
@@ -123,7 +123,7 @@ describe('bird-confd render --all-nodes', () => {
     before.delete('node-gone');
     assert.deepEqual(afterRun, before);
     // No staging folder is left beside it.
-    assert.deepEqual(readdirSync(work).filter((e) => e.includes('.staging-')), []);
+    assert.deepEqual(readdirSync(join(dir, '..')).filter((e) => e.includes('.staging-')), []);
   });
 
   test('bad input: each problem printed once, exit 1, and the folder left as it was', () => {

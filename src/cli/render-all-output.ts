@@ -1,6 +1,6 @@
 // The folder `render --all-nodes --out DIR` writes: DIR/NODE/FILE for every node, staged beside DIR
 // and swapped in whole when every node rendered, so DIR holds one run's files or is left as it was.
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 
@@ -31,6 +31,7 @@ export function prepareOutput(dir: string): AllNodesOutput {
     }
     if (entries.length > 0 && !entries.includes(ALL_NODES_MARKER)) throw new UsageError(`--out ${dir} is not empty and was not written by render --all-nodes; give a new or empty folder`);
   }
+  mkdirSync(dirname(full), { recursive: true });
   const staging = mkdtempSync(join(dirname(full), `.${basename(full)}.staging-`));
   writeFileSync(join(staging, ALL_NODES_MARKER), 'Written by bird-confd render --all-nodes: the next run replaces this folder whole.\n');
   return { dir: full, staging, abandon: () => rmSync(staging, { recursive: true, force: true }) };
