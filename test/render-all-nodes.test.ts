@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +150,23 @@ describe('bird-confd render --all-nodes', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr.split('\n').filter((l) => l.includes('Node/x')).length, 1, r.stderr);
     assert.deepEqual(tree(dir), before);
+  });
+
+  test('stopped by a signal: the staged files go, DIR is not made', async () => {
+    // Large enough that loading it alone outlasts the wait for the staging folder.
+    const big = join(work, 'rr-3000.json');
+    writeFileSync(big, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: generateDocuments(3000, 'rr', 1, 3000) }));
+    const parent = fresh('signal');
+    mkdirSync(parent);
+    const dir = join(parent, 'out');
+    const child = spawn(process.execPath, ['bin/bird-confd.js', 'render', '-f', big, '--all-nodes', '--out', dir], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const staged = () => readdirSync(parent).some((e) => e.includes('.staging-'));
+    for (let i = 0; i < 500 && !staged(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(staged(), 'the run staged its folder');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143);
+    assert.deepEqual(readdirSync(parent), []);
   });
 
   test('usage: --node and --all-nodes together, --jobs without --all-nodes, a bad --jobs', () => {

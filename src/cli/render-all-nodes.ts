@@ -56,11 +56,19 @@ export async function renderAllNodes(req: AllNodesRequest): Promise<number> {
       }
     }
   };
+  // Interrupted, the staged files go (DIR was never touched).
+  const interrupted = (signal: NodeJS.Signals) => {
+    output?.abandon();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     await runShares(task, req.jobs, onMessage);
   } catch (err) {
     output?.abandon();
     throw err;
+  } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
   }
   problems.print();
   if (loadFailed || failed > 0 || problems.hasErrors) {

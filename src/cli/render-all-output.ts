@@ -34,7 +34,7 @@ export function prepareOutput(dir: string): AllNodesOutput {
   mkdirSync(dirname(full), { recursive: true });
   const staging = mkdtempSync(join(dirname(full), `.${basename(full)}.staging-`));
   writeFileSync(join(staging, ALL_NODES_MARKER), 'Written by bird-confd render --all-nodes: the next run replaces this folder whole.\n');
-  return { dir: full, staging, abandon: () => rmSync(staging, { recursive: true, force: true }) };
+  return { dir: full, staging, abandon: () => rmSync(staging, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
 /** Puts the staged folder in place of `dir` (the old one is moved aside first, then removed). */
