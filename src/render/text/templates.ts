@@ -68,31 +68,23 @@ function locate(message: string): string {
   return message;
 }
 
-/**
- * `{{lines A B ... indent=N ~}}`: the statements given, each on a line of its own after N spaces
- * and ended by a line break. An argument is a statement (a string or number), a list of them, or
- * null (nothing). With `~}}` the template's own line break after the tag is dropped, so the
- * lines stand where the tag stood, and no arguments (or empty lists) leave no line at all. It
- * prints what `{{#each}}` loops print, in one call: through `each`, a peer block's twenty-odd
- * statements cost a route reflector's thousands of peers more than everything else in a render.
- */
 /** Indents, made once. */
 const pads: string[] = [];
 
 /** The text of frozen lists (shared by many peers, never changed), per indent: made once each. */
 const listTexts = new WeakMap<readonly unknown[], Map<string, string>>();
 
-/** A list's lines; `fail` names what is wrong with an entry. */
-function listText(list: readonly unknown[], pad: string, fail: (entry: number) => Error): string {
-  const frozen = Object.isFrozen(list);
-  let byPad = frozen ? listTexts.get(list) : undefined;
-  const known = byPad?.get(pad);
-  if (known !== undefined) return known;
+/** A frozen list's text at an indent, if made before. */
+const knownListText = (list: readonly unknown[], pad: string) => listTexts.get(list)?.get(pad);
+
+/** A list's lines (or the index of an entry that is not a statement), kept when the list is frozen. */
+function listText(list: readonly unknown[], pad: string): string | number {
   const bad = list.findIndex((entry) => typeof entry !== 'string' && typeof entry !== 'number');
-  if (bad >= 0) throw fail(bad);
+  if (bad >= 0) return bad;
   // One join: the text of a list is made in one piece, not a line at a time.
   const text = list.length === 0 ? '' : `${pad}${list.join(`\n${pad}`)}\n`;
-  if (frozen) {
+  if (Object.isFrozen(list)) {
+    let byPad = listTexts.get(list);
     if (!byPad) listTexts.set(list, (byPad = new Map()));
     byPad.set(pad, text);
   }
@@ -119,8 +111,11 @@ function lines(...args: unknown[]): string {
     const arg = args[i];
     if (arg === null || arg === undefined) continue;
     if (typeof arg === 'string' || typeof arg === 'number') out += `${pad}${arg}\n`;
-    else if (Array.isArray(arg)) out += listText(arg, pad, (bad) => fail(`entry ${bad} of argument ${i + 1} is not a statement (a string or number)`));
-    else throw fail(`argument ${i + 1} is not a statement, a list of statements or null`);
+    else if (Array.isArray(arg)) {
+      const text = knownListText(arg, pad) ?? listText(arg, pad);
+      if (typeof text === 'number') throw fail(`entry ${text} of argument ${i + 1} is not a statement (a string or number)`);
+      out += text;
+    } else throw fail(`argument ${i + 1} is not a statement, a list of statements or null`);
   }
   return out;
 }
