@@ -19,8 +19,9 @@ ${renderFlagsHelp}
                         once every node rendered; files holding a password get mode 0600);
                         without it, printed under "==> NODE/FILE <==" lines, in node name order.
                         Each problem is printed once, however many nodes it touches
-      --jobs N          threads rendering --all-nodes, each loading the manifests itself
-                        (default: the number of CPUs; 1 renders in the main thread)
+      --jobs N          threads rendering --all-nodes, each loading the manifests itself and
+                        holding its own copy of the cluster (default: the number of CPUs, at
+                        most 4; 1 renders in the main thread)
   -h, --help            this help
 
 Environment: NODENAME, CALICO_ROUTER_ID, NAMESPACE, CALICO_K8S_NODE_REF (the node name used by
