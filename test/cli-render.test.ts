@@ -47,6 +47,14 @@ function packagesLoaded(args: string[]): { code: number | null; packages: Set<st
 const good = y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.2/24}');
 
 describe('bird-confd render', () => {
+  test('a reader that stops early (| head) ends the preview quietly, one node or all', () => {
+    for (const args of [['--node', 'node-a'], ['--all-nodes']]) {
+      const r = spawnSync('sh', ['-c', `"${process.execPath}" bin/bird-confd.js render -f fixtures/example ${args.join(' ')} | head -1 > /dev/null`], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /EPIPE|Unhandled|throw er/, args.join(' '));
+    }
+  });
+
   test('prints every file under a header without --out', () => {
     const r = cli(['render', '--node', 'a', '-f', manifest(good)]);
     assert.equal(r.code, 0, r.stderr);

@@ -45,6 +45,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stderr.write(`bird-confd: unknown command ${JSON.stringify(name)}\n${usage}\n`);
     return 2;
   }
+  // A preview piped into a reader that stops early (`| head`): stop quietly, as other tools do.
+  // Not the daemon, whose standard output is its log: a closed log must not stop it unseen.
+  if (name !== 'watch') process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(0) : undefined));
   try {
     const command = await load();
     return await command(rest, env);
