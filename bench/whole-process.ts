@@ -4,9 +4,9 @@
 // own accounting of the finished child (GNU time's maximum resident set size).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { jobsOf } from '../src/cli/render-all-nodes.js';
 import { generateDocuments } from './generate.js';
 
 /** GNU time, for the peak resident set size of a child process (Debian's `time` package). */
@@ -45,6 +45,12 @@ function runOnce(argv: readonly string[], scratch: string): { wallS: number; pea
   return { wallS, peakMiB: Number.isFinite(peakKb) ? round(peakKb / 1024, 1) : null, code: r.status ?? -1 };
 }
 
+/** Runs of one command: the median wall time and peak memory, and every exit code seen. */
+function figureOf(runs: readonly ReturnType<typeof runOnce>[]): ProcessFigure {
+  const peaks = runs.map((r) => r.peakMiB).filter((p): p is number => p !== null);
+  return { wallS: round(median(runs.map((r) => r.wallS))), peakMiB: peaks.length ? round(median(peaks), 1) : null, exitCodes: [...new Set(runs.map((r) => r.code))] };
+}
+
 /** Paired runs of A against B after one warm-up each; the median of the per-pair ratios of wall time. */
 export function paired(a: readonly string[], b: readonly string[], pairs: number, scratch: string): PairedFigure {
   mkdirSync(scratch, { recursive: true });
@@ -56,11 +62,7 @@ export function paired(a: readonly string[], b: readonly string[], pairs: number
     as.push(runOnce(a, scratch));
     bs.push(runOnce(b, scratch));
   }
-  const figure = (runs: ReturnType<typeof runOnce>[]): ProcessFigure => {
-    const peaks = runs.map((r) => r.peakMiB).filter((p): p is number => p !== null);
-    return { wallS: round(median(runs.map((r) => r.wallS))), peakMiB: peaks.length ? round(median(peaks), 1) : null, exitCodes: [...new Set(runs.map((r) => r.code))] };
-  };
-  return { a: figure(as), b: figure(bs), ratio: round(median(as.map((r, i) => r.wallS / bs[i]!.wallS)), 2), pairs };
+  return { a: figureOf(as), b: figureOf(bs), ratio: round(median(as.map((r, i) => r.wallS / bs[i]!.wallS)), 2), pairs };
 }
 
 /** The CLI as installed: `node bin/bird-confd.js ARGS` (bin runs the built dist/). */
@@ -95,14 +97,11 @@ function writeManifests(dir: string, size: number, services: number): { json: st
 }
 
 /** `render --all-nodes --out DIR` as a whole process: the median of its runs. */
-export interface AllNodesFigure {
+export interface AllNodesFigure extends ProcessFigure {
   readonly nodes: number;
   readonly services: number;
   readonly jobs: number;
   readonly runs: number;
-  readonly wallS: number;
-  readonly peakMiB: number | null;
-  readonly exitCodes: number[];
   /** Where the files went: a memory file system (what is timed is the renderer, not a disk) or the temp folder. */
   readonly into: 'tmpfs' | 'temp folder';
   readonly filesWritten: number;
@@ -144,11 +143,8 @@ export function allNodesFigure(work: string, size: number, services: number, run
   } finally {
     rmSync(into === 'tmpfs' ? root : out, { recursive: true, force: true });
   }
-  const peaks = results.map((r) => r.peakMiB).filter((p): p is number => p !== null);
-  return {
-    nodes: size, services, jobs: availableParallelism(), runs, wallS: round(median(results.map((r) => r.wallS))), peakMiB: peaks.length ? round(median(peaks), 1) : null,
-    exitCodes: [...new Set(results.map((r) => r.code))], into, filesWritten, mbWritten: Math.round(bytes / 1e6),
-  };
+  // The threads the command takes without --jobs, as users run it.
+  return { nodes: size, services, jobs: jobsOf(undefined), runs, ...figureOf(results), into, filesWritten, mbWritten: Math.round(bytes / 1e6) };
 }
 
 /** The preview and start-up figures, with `pairs` pairs each (a smoke run asks for fewer Services). */

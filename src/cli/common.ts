@@ -108,19 +108,31 @@ export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessE
   return { node, files: values.file, options: renderOptionsOf(values, env) };
 }
 
-/** Loads manifests and renders one node; every problem is printed to stderr with its file. */
-export async function loadAndRender(files: readonly string[], node: string, options: RenderSettings): Promise<{ result: NodeRender | null; snapshot: Snapshot | null; diagnostics: Diagnostic[] }> {
-  const [{ loadManifestPaths, originOf, snapshotOf }, { describeId, idOf }, { renderNodeWithTemplates }] = await Promise.all([import('../model/load.js'), import('../model/resources.js'), import('../watch/template-files.js')]);
-  // Objects the profile never reads (v1 Endpoints under 3.32) are left out before validation.
+/** Manifests loaded for rendering: the snapshot (null when loading failed), the load problems, and how to name a render problem's file. */
+export interface LoadedForRender {
+  readonly snapshot: Snapshot | null;
+  readonly diagnostics: Diagnostic[];
+  /** A render-time problem names the object; this adds the file it came from. */
+  readonly withFile: (d: Diagnostic) => Diagnostic;
+}
+
+/** Loads manifests as every command that renders from them does (objects the profile never reads, such as v1 Endpoints under 3.32, are left out before validation). */
+export async function loadForRender(files: readonly string[], options: RenderSettings): Promise<LoadedForRender> {
+  const [{ loadManifestPaths, originOf, snapshotOf }, { describeId, idOf }] = await Promise.all([import('../model/load.js'), import('../model/resources.js')]);
   const version = options.calicoVersion ?? defaultCalicoVersion;
   const loaded = await loadingInBulk(() => loadManifestPaths(files, { skip: (kind, apiVersion) => kindUnread(version, kind, apiVersion) }));
   const snapshot = hasErrors(loaded.diagnostics) ? null : snapshotOf(loaded.resources);
+  // The index of every object's file is built only when some problem needs it.
+  let fileOf: Map<string, string | undefined> | undefined;
+  const withFile = (d: Diagnostic): Diagnostic => (d.file || !d.object ? d : { ...d, file: (fileOf ??= new Map(loaded.resources.map((r) => [describeId(idOf(r)), originOf(r)]))).get(d.object) });
+  return { snapshot, diagnostics: loaded.diagnostics, withFile };
+}
+
+/** Loads manifests and renders one node; every problem is printed to stderr with its file. */
+export async function loadAndRender(files: readonly string[], node: string, options: RenderSettings): Promise<{ result: NodeRender | null; snapshot: Snapshot | null; diagnostics: Diagnostic[] }> {
+  const [{ snapshot, diagnostics: loadProblems, withFile }, { renderNodeWithTemplates }] = await Promise.all([loadForRender(files, options), import('../watch/template-files.js')]);
   const result = snapshot ? renderNodeWithTemplates(snapshot, node, options) : null;
-  // Render-time problems name the object; add the file it came from (the index of every object's
-  // file is built only when some problem needs it).
-  const needsFile = (result?.diagnostics ?? []).filter((d) => !d.file && d.object);
-  const fileOf = new Map(needsFile.length === 0 ? [] : loaded.resources.map((r) => [describeId(idOf(r)), originOf(r)]));
-  const diagnostics = [...loaded.diagnostics, ...(result?.diagnostics ?? []).map((d) => (d.file || !d.object ? d : { ...d, file: fileOf.get(d.object) }))];
+  const diagnostics = [...loadProblems, ...(result?.diagnostics ?? []).map(withFile)];
   for (const d of diagnostics) process.stderr.write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   return { result, snapshot, diagnostics };
 }

@@ -4,13 +4,10 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasErrors, type Diagnostic } from '../model/diagnostics.js';
-import { loadManifestPaths, originOf, snapshotOf } from '../model/load.js';
-import { describeId, idOf, type Resource } from '../model/resources.js';
 import { compareText } from '../model/sorted.js';
 import { RenderStore, renderNodePieces, secretFileNames } from '../render/index.js';
-import { defaultCalicoVersion, kindUnread } from '../render/profiles.js';
 import { renderOptions, type RenderSettings } from '../watch/template-files.js';
-import { loadingInBulk } from './bulk-load.js';
+import { loadForRender } from './common.js';
 
 /** What every share is given. */
 export interface ShareTask {
@@ -34,7 +31,7 @@ export interface NodeResult {
 
 /** What a share reports: its load, then the nodes it rendered, a batch at a time. */
 export type ShareMessage =
-  | { readonly type: 'loaded'; readonly diagnostics: readonly Diagnostic[]; readonly failed: boolean; readonly nodes: number }
+  | { readonly type: 'loaded'; readonly diagnostics: readonly Diagnostic[]; readonly failed: boolean }
   | { readonly type: 'nodes'; readonly results: readonly NodeResult[] };
 
 /** Nodes per message: one message per node would cost a thread more than a small node's render. */
@@ -45,18 +42,13 @@ const plainName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(na
 
 /** Loads the manifests and renders nodes until none is left. */
 export async function renderShare(task: ShareTask, post: (m: ShareMessage) => void): Promise<void> {
-  const version = task.settings.calicoVersion ?? defaultCalicoVersion;
-  const loaded = await loadingInBulk(() => loadManifestPaths(task.files, { skip: (kind, apiVersion) => kindUnread(version, kind, apiVersion) }));
-  const failed = hasErrors(loaded.diagnostics);
-  const snapshot = failed ? null : snapshotOf(loaded.resources);
-  const nodes = snapshot ? snapshot.list('Node').map((n) => n.metadata.name).sort(compareText) : [];
-  post({ type: 'loaded', diagnostics: loaded.diagnostics, failed, nodes: nodes.length });
+  const { snapshot, diagnostics: loadProblems, withFile } = await loadForRender(task.files, task.settings);
+  post({ type: 'loaded', diagnostics: loadProblems, failed: snapshot === null });
   if (!snapshot) return;
+  const nodes = snapshot.list('Node').map((n) => n.metadata.name).sort(compareText);
   const options = renderOptions(task.settings);
   // Each node is rendered once: the store keeps what nodes share, not one node's views.
   const store = new RenderStore({ keepNodeViews: false });
-  let fileOf: Map<string, string | undefined> | undefined;
-  const withFile = (d: Diagnostic): Diagnostic => (d.file || !d.object ? d : { ...d, file: (fileOf ??= filesOf(loaded.resources)).get(d.object) });
   const flush = (results: NodeResult[]): NodeResult[] => {
     if (results.length > 0) post({ type: 'nodes', results });
     return [];
@@ -92,9 +84,4 @@ function writePieces(path: string, pieces: readonly string[], mode: number): voi
   } finally {
     closeSync(fd);
   }
-}
-
-/** Each object's file, for problems found at render time (which name the object). */
-function filesOf(resources: readonly Resource[]): Map<string, string | undefined> {
-  return new Map(resources.map((r) => [describeId(idOf(r)), originOf(r)]));
 }

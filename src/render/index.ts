@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { RenderStore } from './store.js';
-import { renderNodeFilePieces } from './text/render-files.js';
+import { joinedFiles, renderNodeFilePieces } from './text/render-files.js';
 import type { TemplateSet } from './text/templates.js';
 import { computeNodeView, type ViewOptions } from './view/node-view.js';
 import type { NodeView } from './view/view-types.js';
@@ -35,14 +35,7 @@ export interface NodeRender {
  */
 export function renderNode(snapshot: Snapshot, nodeName: string, options: RenderOptions, store: RenderStore = new RenderStore()): NodeRender {
   const { view, pieces, diagnostics } = renderNodePieces(snapshot, nodeName, options, store);
-  if (!pieces) return { view, files: null, diagnostics };
-  const files = new Map<string, string>();
-  for (const [name, parts] of pieces) {
-    let text = '';
-    for (const part of parts) text += part;
-    files.set(name, text);
-  }
-  return { view, files, diagnostics };
+  return { view, files: pieces && joinedFiles(pieces), diagnostics };
 }
 
 /** A node's files in pieces (see `renderNodeFilePieces`), or null when the node cannot be rendered. */

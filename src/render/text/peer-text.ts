@@ -6,7 +6,7 @@ import { tidyStable } from './tidy.js';
 export interface PeerText {
   readonly text: string;
   readonly stable: boolean;
-  /** The text in the pieces it was made of (a long list's chunks), when there is more than one. */
+  /** The text in the pieces it was made of (a long list's chunks); absent for a short list, whose text is one piece. */
   readonly parts?: readonly string[];
 }
 

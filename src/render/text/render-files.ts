@@ -22,11 +22,15 @@ const rank = (name: string) => {
  * tidied (no trailing blanks, no runs of blank lines); PowerShell scripts get CRLF line endings.
  */
 export function renderNodeFiles(view: NodeView, templates: TemplateSet, store: RenderStore): Map<string, string> {
+  return joinedFiles(renderNodeFilePieces(view, templates, store));
+}
+
+/** Files given in pieces, each joined into its text by concatenation: nothing is copied until the text is used. */
+export function joinedFiles(pieces: ReadonlyMap<string, readonly string[]>): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [name, pieces] of renderNodeFilePieces(view, templates, store)) {
-    // Joined by concatenation: nothing is copied until the text is used.
+  for (const [name, parts] of pieces) {
     let text = '';
-    for (const piece of pieces) text += piece;
+    for (const part of parts) text += part;
     out.set(name, text);
   }
   return out;

@@ -42,25 +42,43 @@ function filterBlocks(ctx: PeerContext, importCalls: readonly string[], exportCa
   return lines;
 }
 
+/** What a peer sets of its own, in Calico's order around the route reflector lines; null when nothing. */
+interface OwnStatements {
+  /** Timers: after `passive on;`, before the route reflector lines. */
+  readonly early: readonly string[];
+  /** Password, next hop, allowed local AS: after the route reflector lines. */
+  readonly late: readonly string[];
+}
+
 /**
- * The statements after the neighbor line of a peer that sets nothing of its own (no timers,
- * password, next hop or local AS): the source address, the filter blocks, `passive on;` and the
- * route reflector lines. Most of a node's peers have one of a few such lists, so each is made
- * once per node and shared (frozen) by its peers: a route reflector's thousand peers then hold
- * one list, and its text (the `lines` helper keeps the text of a frozen list) is made once.
+ * The statements after a peer's neighbor line (R19-R27 order): the source address, the filter
+ * blocks, `passive on;`, the peer's timers, the route reflector lines, then its password, next
+ * hop and allowed local AS. Most of a node's peers set nothing of their own and so have one of a
+ * few lists, each made once per node and shared (frozen) by those peers: a route reflector's
+ * thousand peers then hold one list, and its text (the `lines` helper keeps the text of a frozen
+ * list) is made once.
  */
-function sharedOptions(ctx: PeerContext, block: readonly string[], source: boolean, passive: boolean, rrClient: boolean): readonly string[] {
+function statements(ctx: PeerContext, block: readonly string[], source: boolean, passive: boolean, rrClient: boolean, own: OwnStatements | null): readonly string[] {
+  const compose = () => [...(source ? [ctx.sourceStatement] : []), ...block, ...(passive ? ['passive on;'] : []), ...(own?.early ?? []), ...(rrClient ? ctx.rrClientStatements : []), ...(own?.late ?? [])];
+  if (own !== null) return compose();
   let slots = ctx.sharedOptions.get(block);
   if (!slots) ctx.sharedOptions.set(block, (slots = []));
   const slot = (source ? 1 : 0) + (passive ? 2 : 0) + (rrClient ? 4 : 0);
-  let list = slots[slot];
-  if (!list) {
-    const out = source ? [ctx.sourceStatement, ...block] : [...block];
-    if (passive) out.push('passive on;');
-    if (rrClient) out.push(...ctx.rrClientStatements);
-    slots[slot] = list = Object.freeze(out);
-  }
-  return list;
+  return (slots[slot] ??= Object.freeze(compose()));
+}
+
+/** The statements a record's peer sets of its own (null for most). */
+function ownStatements(ctx: PeerContext, r: PeerRecord, sameAs: boolean): OwnStatements | null {
+  const s = r.settings;
+  const early: string[] = [];
+  if (s.restartTime) early.push(`graceful restart time ${s.restartTime};`);
+  if (s.keepaliveTime) early.push(`keepalive time ${s.keepaliveTime};`);
+  const late: string[] = [];
+  if (r.password) late.push(ctx.password(r.password));
+  if (s.nextHopMode === 'Keep' || (!s.nextHopMode && r.keepNextHop && !sameAs)) late.push('next hop keep;');
+  if (s.nextHopMode === 'Self') late.push('next hop self;');
+  if (s.numAllowLocalAs > 0) late.push(`allow local as ${s.numAllowLocalAs};`);
+  return early.length > 0 || late.length > 0 ? { early, late } : null;
 }
 
 /** The import block's lines (R19): filter calls, then routes of elevated priority win over local ones. */
@@ -129,15 +147,9 @@ function meshPeer(ctx: PeerContext, facts: ClusterFacts, info: NodeInfo, ip: str
   const port = effectivePort(facts, info);
   const asNumber = info.asNumber || facts.global.asNumber;
   const block = filterBlocks(ctx, noCalls, noCalls, asNumber === ctx.nodeAs);
-  let options: readonly string[];
-  if (!ctx.settings.meshRestartTime && !password) options = sharedOptions(ctx, block, true, ip > ctx.address, false);
-  else {
-    const own = [ctx.sourceStatement, ...block];
-    if (ip > ctx.address) own.push('passive on;');
-    if (ctx.settings.meshRestartTime) own.push(`graceful restart time ${ctx.settings.meshRestartTime};`);
-    if (password) own.push(password);
-    options = own;
-  }
+  const restart = ctx.settings.meshRestartTime ? [`graceful restart time ${ctx.settings.meshRestartTime};`] : [];
+  const own = restart.length > 0 || password ? { early: restart, late: password ? [password] : [] } : null;
+  const options = statements(ctx, block, true, ip > ctx.address, false, own);
   return {
     kind: 'mesh', origin: `node ${info.name}`, skip: null, name: `Mesh_${ipToSymbol(ip)}`, peerIp: ip, port, asNumber,
     before: [], neighbor: neighborLine(ip, port, asNumber), options, hasPassword: password !== '', sources: [],
@@ -170,14 +182,9 @@ function keptPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord):
 }
 
 /** The parts of a record's peer view that do not depend on the node that has the record. */
-export interface PeerBase {
-  readonly kind: PeerKind;
+export interface PeerBase extends Pick<PeerView, 'kind' | 'origin' | 'name' | 'before' | 'neighbor' | 'sources'> {
+  /** The record's key (its address, and port when not BGP's): with `kind`, what the parts were made for. */
   readonly key: string;
-  readonly origin: string;
-  readonly name: string;
-  readonly before: readonly string[];
-  readonly neighbor: string;
-  readonly sources: readonly string[];
 }
 
 /** A record's shared parts, made once per record: a route reflector's peers are the same records for every reflector. */
@@ -202,24 +209,9 @@ function recordPeer(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord
   const sameAs = r.asNumber === effectiveAs;
   const filtered = s.filters.length > 0;
   const block = filterBlocks(ctx, filtered ? filterCalls(ctx, r, 'import', sameAs) : noCalls, filtered ? filterCalls(ctx, r, 'export', sameAs) : noCalls, sameAs);
-  const source = s.sourceAddress === 'UseNodeIP';
   const passive = s.localWorkload || (kind === 'global' && s.calicoNode && r.ip > ctx.address);
   const rrClient = ctx.ownRr !== '' && sameAs && r.rrClusterId !== ctx.ownRr;
-  const nextHopKeep = s.nextHopMode === 'Keep' || (!s.nextHopMode && r.keepNextHop && !sameAs);
-  let options: readonly string[];
-  if (!s.restartTime && !s.keepaliveTime && !r.password && !nextHopKeep && s.nextHopMode !== 'Self' && !(s.numAllowLocalAs > 0)) options = sharedOptions(ctx, block, source, passive, rrClient);
-  else {
-    const own = source ? [ctx.sourceStatement, ...block] : [...block];
-    if (passive) own.push('passive on;');
-    if (s.restartTime) own.push(`graceful restart time ${s.restartTime};`);
-    if (s.keepaliveTime) own.push(`keepalive time ${s.keepaliveTime};`);
-    if (rrClient) own.push(...ctx.rrClientStatements);
-    if (r.password) own.push(ctx.password(r.password));
-    if (nextHopKeep) own.push('next hop keep;');
-    if (s.nextHopMode === 'Self') own.push('next hop self;');
-    if (s.numAllowLocalAs > 0) own.push(`allow local as ${s.numAllowLocalAs};`);
-    options = own;
-  }
+  const options = statements(ctx, block, s.sourceAddress === 'UseNodeIP', passive, rrClient, ownStatements(ctx, r, sameAs));
   return {
     kind, origin: base.origin, skip: null, name: base.name, peerIp: r.ip, port: r.port, asNumber: r.asNumber,
     before: base.before, neighbor: base.neighbor, options, hasPassword: r.password !== null, sources: base.sources,
