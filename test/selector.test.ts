@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { NodeLabelIndex } from '../src/render/facts/node-index.js';
+import type { NodeInfo } from '../src/render/facts/nodes.js';
 import { parseSelector, SelectorParseError } from '../src/render/selector.js';
 
 type Labels = Record<string, string>;
@@ -253,5 +256,43 @@ describe('scale', () => {
     const expected = nodes.filter((_, i) => i % 2 === 1 && i % 3 !== 0 && i % 5 !== 0).length;
     assert.equal(matched, expected);
     assert.ok(expected > 0);
+  });
+});
+
+describe('label index (render --all-nodes)', () => {
+  test('required labels: equalities and has() at the top or under &&, nothing under || or !', () => {
+    assert.deepEqual(parseSelector("rack == 'r1' && !has(rr) && has(zone)").requires, [{ key: 'rack', value: 'r1' }, { key: 'zone', value: null }]);
+    assert.deepEqual(parseSelector('role in {"rr"}').requires, [{ key: 'role', value: 'rr' }]);
+    assert.deepEqual(parseSelector('role in {"rr", "edge"}').requires, []);
+    assert.deepEqual(parseSelector("a == 'x' || has(b)").requires, []);
+    assert.deepEqual(parseSelector("!(a == 'x')").requires, []);
+    assert.deepEqual(parseSelector('all()').requires, []);
+  });
+
+  test('selecting through the index finds exactly the nodes a scan finds, in node order', () => {
+    const keys = ['rack', 'rr', 'zone', 'constructor'];
+    const values = ['a', 'b', ''];
+    const label = fc.record({ key: fc.constantFrom(...keys), value: fc.constantFrom(...values) });
+    const term = fc.oneof(
+      label.map((l) => `${l.key} == '${l.value}'`),
+      label.map((l) => `${l.key} != '${l.value}'`),
+      label.map((l) => `has(${l.key})`),
+      label.map((l) => `!has(${l.key})`),
+      label.map((l) => `${l.key} in {'${l.value}'}`),
+      fc.constant('all()'),
+    );
+    const selector = fc.oneof(term, fc.array(term, { minLength: 2, maxLength: 3 }).map((t) => t.join(' && ')), fc.array(term, { minLength: 2, maxLength: 3 }).map((t) => t.join(' || ')));
+    const nodes = fc.array(fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values), { maxKeys: 3 }), { maxLength: 30 });
+    fc.assert(
+      fc.property(nodes, fc.array(selector, { minLength: 1, maxLength: 5 }), (labelSets, texts) => {
+        const list = labelSets.map((labels, i) => ({ name: `n${i}`, labels }) as unknown as NodeInfo);
+        const index = new NodeLabelIndex(list);
+        for (const text of texts) {
+          const sel = parseSelector(text);
+          assert.deepEqual(index.select(sel).map((n) => n.name), list.filter((n) => sel.matches(n.labels)).map((n) => n.name), text);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -73,13 +73,20 @@ export async function renderShare(task: ShareTask, post: (m: ShareMessage) => vo
   flush(batch);
 }
 
-/** Writes a new file piece by piece: a large file never becomes one string. */
+/**
+ * Writes a new file piece by piece: a large file never becomes one string. Each piece goes to the
+ * file as a string (no Buffer of it is made, whose memory the collector would then have to
+ * account for); the rest of a short write, rare on a regular file, goes as bytes.
+ */
 function writePieces(path: string, pieces: readonly string[], mode: number): void {
   const fd = openSync(path, 'wx', mode);
   try {
     for (const piece of pieces) {
+      const size = Buffer.byteLength(piece);
+      let at = writeSync(fd, piece);
+      if (at === size) continue;
       const bytes = Buffer.from(piece);
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      while (at < size) at += writeSync(fd, bytes, at, size - at);
     }
   } finally {
     closeSync(fd);

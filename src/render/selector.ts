@@ -10,6 +10,18 @@ type Match = (labels: Labels) => boolean;
 export interface Selector {
   readonly source: string;
   matches(labels: Readonly<Record<string, string>>): boolean;
+  /**
+   * Conditions each of which labels must meet to match (none when the selector has no such
+   * condition at its top): a label `key` with `value`, or with any value when `value` is null.
+   * An index of labels finds the few candidates of a selector like `rack == 'r1' && has(x)`.
+   */
+  readonly requires: readonly LabelCondition[];
+}
+
+/** A label a selector requires: `key` set to `value`, or set at all when `value` is null. */
+export interface LabelCondition {
+  readonly key: string;
+  readonly value: string | null;
 }
 
 /** Thrown for a selector that does not parse; `position` is the 0-based character offset of the problem. */
@@ -27,8 +39,17 @@ export class SelectorParseError extends Error {
 
 /** Parses a selector; an empty or all-whitespace selector means all(). Throws SelectorParseError. */
 export function parseSelector(text: string): Selector {
-  const matches = compile(new Parser(text).parseSelector());
-  return Object.freeze({ source: text, matches });
+  const tree = new Parser(text).parseSelector();
+  return Object.freeze({ source: text, matches: compile(tree), requires: Object.freeze(requiredLabels(tree)) });
+}
+
+/** The label conditions a match needs: an equality or `has`, alone or among the operands of `&&`. */
+function requiredLabels(node: Node): LabelCondition[] {
+  if (node.op === 'eq') return [{ key: node.key, value: node.value }];
+  if (node.op === 'has') return [{ key: node.key, value: null }];
+  if (node.op === 'in' && node.values.length === 1) return [{ key: node.key, value: node.values[0]! }];
+  if (node.op === 'and') return node.operands.flatMap(requiredLabels);
+  return [];
 }
 
 type ValueOp = 'eq' | 'ne' | 'contains' | 'startsWith' | 'endsWith';

@@ -8,9 +8,10 @@ import type { Node } from '../model/node.js';
 import type { BlockFact } from './facts/blocks.js';
 import type { ClusterFacts } from './facts/cluster.js';
 import type { MeshEntry } from './facts/mesh.js';
+import type { NodeLabelIndex } from './facts/node-index.js';
 import type { NodeInfo } from './facts/nodes.js';
 import type { PeerSpec, PeerSpecEntry } from './facts/peer-specs.js';
-import type { PeerRecord, PeerSides } from './facts/peerings.js';
+import type { Membership, PeerRecord, PeerSides } from './facts/peerings.js';
 import type { ServiceContribution, ServiceIndex } from './facts/services.js';
 import type { CalicoVersion } from './profiles.js';
 import type { PeerTextCache } from './text/peer-text.js';
@@ -39,6 +40,8 @@ export class RenderStore {
    * texts): the daemon's store does. A store that renders each node of a cluster once (a
    * whole-cluster preview) keeps only what nodes share; a node's own views would never be asked
    * for again, and keeping them till the next node replaces them only makes work for the GC.
+   * Such a store also indexes the nodes by label and finds each node's BGPPeers once for all
+   * nodes (the daemon renders one node: for it, trying the selectors costs less than an index).
    */
   readonly keepsNodeViews: boolean;
 
@@ -60,6 +63,10 @@ export class RenderStore {
   readonly blocks = new WeakMap<BlockAffinity, BlockFact | null>();
   /** Parsed BGPPeers with their problems. */
   readonly peerSpecs = new WeakMap<BGPPeer, PeerSpecEntry>();
+  /** Per node list, in a store that renders every node: its nodes by label. */
+  readonly labelIndexes = new WeakMap<readonly NodeInfo[], NodeLabelIndex>();
+  /** Per BGPPeer list and node list, in a store that renders every node: each node's BGPPeers. */
+  readonly memberships = new WeakMap<readonly PeerSpec[], WeakMap<readonly NodeInfo[], ReadonlyMap<string, Membership>>>();
   /** Per node list: what each BGPPeer means for the whole cluster. */
   readonly peerSides = new WeakMap<readonly NodeInfo[], Map<PeerSpec, PeerSides>>();
   /** The service routes per node, patched in place after Service and Endpoints changes. */
@@ -84,6 +91,8 @@ export class RenderStore {
    * gets the same object back, and with it the peer text kept for it.
    */
   readonly peerViews = new WeakMap<object, { readonly made: string; readonly view: PeerView }>();
+  /** The v3.32 lines before a peer's neighbor line, per TTL security and local AS: one list for all the peers that have them. */
+  readonly peerBeforeLines = new Map<string, readonly string[]>();
   /** Per v3.32 peer record: the parts of its view that do not depend on the node that has it. */
   readonly peerBases = new WeakMap<PeerRecord, PeerBase>();
   /** Per compiled peer template: the text of each peer and of runs of peers. */

@@ -1,9 +1,11 @@
 import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Snapshot } from '../../model/snapshot.js';
 import { parseIp, type Family } from '../addresses.js';
+import type { Selector } from '../selector.js';
 import type { RenderStore } from '../store.js';
 import { localWorkloadPeer } from '../../model/workload-endpoint-status.js';
 import type { ClusterFacts, NodeInfo, PeerSpec } from './cluster.js';
+import { NodeLabelIndex } from './node-index.js';
 
 /**
  * The per-session settings Calico v3.32 carries in a peer record (its `peer_v4` value); a v3.17
@@ -40,6 +42,8 @@ export interface PeerRecord {
   readonly family: Family;
   readonly ip: string;
   readonly port: number;
+  /** Calico's key for the peering (`peerKey` of ip and port), made once with the record. */
+  readonly key: string;
   readonly asNumber: string;
   readonly rrClusterId: string;
   readonly keepNextHop: boolean;
@@ -81,6 +85,17 @@ export interface PeeringOptions {
   readonly secretNamespace: string;
 }
 
+/**
+ * A peer record with its key, its fields always made in one order: a route reflector's view
+ * reads a thousand records per family, and records of one shape keep those reads fast.
+ */
+export function peerRecord(r: Omit<PeerRecord, 'key'>): PeerRecord {
+  return {
+    family: r.family, ip: r.ip, port: r.port, key: peerKey(r.ip, r.port), asNumber: r.asNumber, rrClusterId: r.rrClusterId,
+    keepNextHop: r.keepNextHop, password: r.password, source: r.source, settings: r.settings,
+  };
+}
+
 /** Calico's key for a peering: the IP, plus `-port` unless the port is 0 or 179. */
 export function peerKey(ip: string, port: number): string {
   return port === 0 || port === 179 ? ip : `${ip}-${port}`;
@@ -101,10 +116,9 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
   };
   // The shared records are used as they are unless a password is added (a route reflector's
   // thousand peers would otherwise be copied on every render).
-  const withPassword = (r: PeerRecord, pw: string | null) => (r.password === pw ? r : { ...r, password: pw });
+  const withPassword = (r: PeerRecord, pw: string | null) => (r.password === pw ? r : peerRecord({ ...r, password: pw }));
   const emitNode = (r: PeerRecord, pw: string | null) => {
-    const key = peerKey(r.ip, r.port);
-    if (!node.has(key) && !global.has(key)) node.set(key, withPassword(r, pw));
+    if (!node.has(r.key) && !global.has(r.key)) node.set(r.key, withPassword(r, pw));
   };
   const forward = (p: PeerSpec) => {
     const records = p.remote.kind === 'local-workload' ? localWorkloadRecords(facts, snapshot, p, rules) : sidesOf(store, facts, p, rules).forward;
@@ -119,22 +133,21 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
     // Local workload peerings carry no password (v3.32 leaves the BGPPeer's settings out).
     const pw = records.length && p.remote.kind !== 'local-workload' ? password(p) : null;
     if (pw === undefined) continue;
-    for (const r of records) {
-      const key = peerKey(r.ip, r.port);
-      if (!global.has(key)) global.set(key, withPassword(r, pw));
-    }
+    for (const r of records) if (!global.has(r.key)) global.set(r.key, withPassword(r, pw));
   }
-  // The node's facts, looked up once (each BGPPeer's selector is matched against its labels).
+  // The node's facts, looked up once (each BGPPeer's selector is matched against its labels), and
+  // in a store that renders every node, the BGPPeers it takes part in, found once for all nodes.
   const self = facts.nodes.get(nodeName);
-  for (const p of facts.peers) {
-    if (p.local.kind === 'global' || !isLocal(facts, p, self ?? nodeName)) continue;
+  const member = self && !store.keepsNodeViews ? (membership(store, facts).get(self.name) ?? noMembership) : null;
+  for (const p of member?.local ?? facts.peers) {
+    if (p.local.kind === 'global' || (!member && !isLocal(facts, p, self ?? nodeName))) continue;
     const records = forward(p);
     const pw = records.length && p.remote.kind !== 'local-workload' ? password(p) : null;
     if (pw === undefined) continue;
     for (const r of records) emitNode(r, pw);
   }
-  for (const p of facts.peers) {
-    if (!self || !rules.reverse(p) || !isReverseLocal(facts, p, self)) continue;
+  for (const p of member?.reverse ?? facts.peers) {
+    if (!self || !rules.reverse(p) || (!member && !isReverseLocal(facts, p, self))) continue;
     const records = sidesOf(store, facts, p, rules).reverse;
     if (records.length === 0) continue;
     const pw = password(p);
@@ -145,6 +158,43 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
 }
 
 const bothFamilies: readonly Family[] = Object.freeze(['ipv4', 'ipv6']);
+
+/** The BGPPeers (not global ones) a node is on the local side of, and those it is on the remote side of, each in name order. */
+export interface Membership {
+  readonly local: readonly PeerSpec[];
+  readonly reverse: readonly PeerSpec[];
+}
+
+const noMembership: Membership = Object.freeze({ local: [], reverse: [] });
+
+/** The label index of a store's node list, for a store that renders every node (null for others). */
+function labelIndex(store: RenderStore, facts: ClusterFacts): NodeLabelIndex | null {
+  if (store.keepsNodeViews) return null;
+  let index = store.labelIndexes.get(facts.nodeList);
+  if (!index) store.labelIndexes.set(facts.nodeList, (index = new NodeLabelIndex(facts.nodeList)));
+  return index;
+}
+
+/** Each node's BGPPeers by node name, once per node list and BGPPeer list (a store that renders every node). */
+function membership(store: RenderStore, facts: ClusterFacts): ReadonlyMap<string, Membership> {
+  let byNodes = store.memberships.get(facts.peers);
+  if (!byNodes) store.memberships.set(facts.peers, (byNodes = new WeakMap()));
+  let out = byNodes.get(facts.nodeList);
+  if (out) return out;
+  const index = labelIndex(store, facts) ?? undefined;
+  const map = new Map<string, { local: PeerSpec[]; reverse: PeerSpec[] }>();
+  const entry = (n: NodeInfo) => {
+    let e = map.get(n.name);
+    if (!e) map.set(n.name, (e = { local: [], reverse: [] }));
+    return e;
+  };
+  for (const p of facts.peers) {
+    if (p.local.kind !== 'global') for (const n of localNodes(facts, p, index)) entry(n).local.push(p);
+    for (const n of reverseLocalNodes(facts, p, index)) entry(n).reverse.push(p);
+  }
+  byNodes.set(facts.nodeList, (out = map));
+  return out;
+}
 
 /** The local workload records of a BGPPeer: one per family of each workload whose status names it. */
 function localWorkloadRecords(facts: ClusterFacts, snapshot: Snapshot, p: PeerSpec, rules: PeeringRules): PeerRecord[] {
@@ -157,7 +207,7 @@ function localWorkloadRecords(facts: ClusterFacts, snapshot: Snapshot, p: PeerSp
     if ('skipped' in peer || peer.bgpPeerName !== p.name) continue;
     for (const text of [peer.ipv4, peer.ipv6]) {
       const ip = text === null ? null : parseIp(text);
-      if (ip) out.push({ family: ip.family, ip: ip.text, port: 0, asNumber: p.remote.asNumber, rrClusterId: '', keepNextHop: false, password: null, source: p.name, settings });
+      if (ip) out.push(peerRecord({ family: ip.family, ip: ip.text, port: 0, asNumber: p.remote.asNumber, rrClusterId: '', keepNextHop: false, password: null, source: p.name, settings }));
     }
   }
   return out;
@@ -184,10 +234,10 @@ function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec, rules: Pe
     let reverse: readonly PeerRecord[] | undefined;
     sides = {
       get local() {
-        return (local ??= localNodes(facts, p));
+        return (local ??= localNodes(facts, p, labelIndex(store, facts) ?? undefined));
       },
       get forward() {
-        return (forward ??= forwardRecords(facts, p, rules));
+        return (forward ??= forwardRecords(facts, p, rules, labelIndex(store, facts) ?? undefined));
       },
       get reverse() {
         return (reverse ??= reverseRecords(facts, p, rules, this.local));
@@ -222,29 +272,34 @@ export function isReverseLocal(facts: ClusterFacts, p: PeerSpec, n: NodeInfo): b
   return nodeMatchesIpPortAndAs(facts, n, remote.ip, remote.asNumber, remote.port);
 }
 
-/** The local side's nodes; for the reverse pass a global peer's local side is every node. */
-export function localNodes(facts: ClusterFacts, p: PeerSpec): NodeInfo[] {
+/** The local side's nodes; for the reverse pass a global peer's local side is every node. `index`, when given, is of `facts.nodeList`. */
+export function localNodes(facts: ClusterFacts, p: PeerSpec, index?: NodeLabelIndex): NodeInfo[] {
   if (p.local.kind === 'global') return [...facts.nodeList];
   if (p.local.kind === 'node') {
     const n = facts.nodes.get(p.local.node);
     return n ? [n] : [];
   }
-  const sel = p.local.selector;
-  return facts.nodeList.filter((n) => sel.matches(n.labels));
+  return selectNodes(facts, p.local.selector, index);
 }
 
 /** The remote side's Calico nodes, which get the reverse sessions. */
-export function reverseLocalNodes(facts: ClusterFacts, p: PeerSpec): NodeInfo[] {
+export function reverseLocalNodes(facts: ClusterFacts, p: PeerSpec, index?: NodeLabelIndex): NodeInfo[] {
+  if (p.remote.kind === 'selector') return selectNodes(facts, p.remote.selector, index);
   return facts.nodeList.filter((n) => isReverseLocal(facts, p, n));
 }
 
+/** The nodes a selector matches, in node-list order. */
+function selectNodes(facts: ClusterFacts, selector: Selector, index: NodeLabelIndex | undefined): NodeInfo[] {
+  return index ? index.select(selector) : facts.nodeList.filter((n) => selector.matches(n.labels));
+}
+
 /** The forward records of a peerIP or selector BGPPeer (password attached later). */
-function forwardRecords(facts: ClusterFacts, p: PeerSpec, rules: PeeringRules): PeerRecord[] {
+function forwardRecords(facts: ClusterFacts, p: PeerSpec, rules: PeeringRules, index: NodeLabelIndex | undefined): PeerRecord[] {
   const remote = p.remote;
   if (remote.kind === 'local-workload') return [];
   if (remote.kind === 'selector') {
     const base = { settings: rules.settings(facts, p, 'selector'), keepNextHop: rules.keepNextHop(p, 'selector') };
-    return facts.nodeList.filter((n) => remote.selector.matches(n.labels)).flatMap((n) => nodeAsPeers(facts, n, p.name, bothFamilies, base));
+    return selectNodes(facts, remote.selector, index).flatMap((n) => nodeAsPeers(facts, n, p.name, bothFamilies, base));
   }
   // A peerIP that is a Calico node peers with the port that node listens on (when none is given),
   // and, without an AS of its own, with that node's AS (Calico writes `as 0`, which BIRD refuses).
@@ -253,7 +308,7 @@ function forwardRecords(facts: ClusterFacts, p: PeerSpec, rules: PeeringRules): 
   const asNumber = remote.asNumber || (match ? effectiveAs(facts, match) : '');
   if (!asNumber) return [];
   const family = parseIp(remote.ip)!.family;
-  return [{ family, ip: remote.ip, port, asNumber, rrClusterId: '', keepNextHop: rules.keepNextHop(p, 'peer-ip'), password: null, source: p.name, settings: rules.settings(facts, p, 'peer-ip') }];
+  return [peerRecord({ family, ip: remote.ip, port, asNumber, rrClusterId: '', keepNextHop: rules.keepNextHop(p, 'peer-ip'), password: null, source: p.name, settings: rules.settings(facts, p, 'peer-ip') })];
 }
 
 /** A node's listen port: its own, else the global one, else 0 (BGP's default). */
@@ -270,8 +325,8 @@ export function effectiveAs(facts: ClusterFacts, n: NodeInfo): string {
 function nodeAsPeers(facts: ClusterFacts, n: NodeInfo, source: string, families: readonly Family[], extra: Pick<PeerRecord, 'settings' | 'keepNextHop'>): PeerRecord[] {
   const base = { port: effectivePort(facts, n), asNumber: effectiveAs(facts, n), rrClusterId: n.rrClusterId, password: null, source, ...extra };
   const out: PeerRecord[] = [];
-  if (n.ipv4 && families.includes('ipv4')) out.push({ ...base, family: 'ipv4', ip: n.ipv4 });
-  if (n.ipv6 && families.includes('ipv6')) out.push({ ...base, family: 'ipv6', ip: n.ipv6 });
+  if (n.ipv4 && families.includes('ipv4')) out.push(peerRecord({ ...base, family: 'ipv4', ip: n.ipv4 }));
+  if (n.ipv6 && families.includes('ipv6')) out.push(peerRecord({ ...base, family: 'ipv6', ip: n.ipv6 }));
   return out;
 }
 

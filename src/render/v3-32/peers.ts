@@ -70,15 +70,16 @@ function statements(ctx: PeerContext, block: readonly string[], source: boolean,
 /** The statements a record's peer sets of its own (null for most). */
 function ownStatements(ctx: PeerContext, r: PeerRecord, sameAs: boolean): OwnStatements | null {
   const s = r.settings;
-  const early: string[] = [];
-  if (s.restartTime) early.push(`graceful restart time ${s.restartTime};`);
-  if (s.keepaliveTime) early.push(`keepalive time ${s.keepaliveTime};`);
-  const late: string[] = [];
-  if (r.password) late.push(ctx.password(r.password));
-  if (s.nextHopMode === 'Keep' || (!s.nextHopMode && r.keepNextHop && !sameAs)) late.push('next hop keep;');
-  if (s.nextHopMode === 'Self') late.push('next hop self;');
-  if (s.numAllowLocalAs > 0) late.push(`allow local as ${s.numAllowLocalAs};`);
-  return early.length > 0 || late.length > 0 ? { early, late } : null;
+  // The lists are made only when something goes in them (most of a route reflector's peers set nothing).
+  let early: string[] | null = null;
+  if (s.restartTime) (early ??= []).push(`graceful restart time ${s.restartTime};`);
+  if (s.keepaliveTime) (early ??= []).push(`keepalive time ${s.keepaliveTime};`);
+  let late: string[] | null = null;
+  if (r.password) (late ??= []).push(ctx.password(r.password));
+  if (s.nextHopMode === 'Keep' || (!s.nextHopMode && r.keepNextHop && !sameAs)) (late ??= []).push('next hop keep;');
+  if (s.nextHopMode === 'Self') (late ??= []).push('next hop self;');
+  if (s.numAllowLocalAs > 0) (late ??= []).push(`allow local as ${s.numAllowLocalAs};`);
+  return early !== null || late !== null ? { early: early ?? [], late: late ?? [] } : null;
 }
 
 /** The import block's lines (R19): filter calls, then routes of elevated priority win over local ones. */
@@ -159,12 +160,14 @@ function meshPeer(ctx: PeerContext, facts: ClusterFacts, info: NodeInfo, ip: str
 /** The global, node-specific and local workload peers of one family (R18-R27), skipping this node's own address. */
 export function recordPeers(ctx: PeerContext, peerings: NodePeerings): PeerView[] {
   const out: PeerView[] = [];
-  for (const [kind, records] of [['global', peerings.global], ['node', peerings.node]] as const) {
-    for (const [key, r] of records) {
+  const add = (kind: PeerKind, records: ReadonlyMap<string, PeerRecord>) => {
+    for (const r of records.values()) {
       if (r.family !== ctx.family || r.ip === ctx.address) continue;
-      out.push(keptPeer(ctx, r.settings.localWorkload ? 'local-workload' : kind, key, r));
+      out.push(keptPeer(ctx, r.settings.localWorkload ? 'local-workload' : kind, r.key, r));
     }
-  }
+  };
+  add('global', peerings.global);
+  add('node', peerings.node);
   return out;
 }
 
@@ -187,16 +190,28 @@ export interface PeerBase extends Pick<PeerView, 'kind' | 'origin' | 'name' | 'b
   readonly key: string;
 }
 
+/** The lines before a peer's neighbor line: one frozen list per TTL security and local AS, kept in the store (the `lines` helper keeps each list's text). */
+function beforeLines(store: RenderStore, ttlSecurity: number, localAs: string): readonly string[] {
+  const key = `${ttlSecurity}|${localAs}`;
+  let list = store.peerBeforeLines.get(key);
+  if (!list) {
+    const lines = ttlSecurity > 0 ? ['ttl security on;', `multihop ${ttlSecurity};`] : ['ttl security off;', 'multihop;'];
+    if (localAs) lines.push(`local as ${localAs};`);
+    // A few combinations exist in a cluster; a daemon that sees many over time starts afresh.
+    if (store.peerBeforeLines.size >= 1024) store.peerBeforeLines.clear();
+    store.peerBeforeLines.set(key, (list = Object.freeze(lines)));
+  }
+  return list;
+}
+
 /** A record's shared parts, made once per record: a route reflector's peers are the same records for every reflector. */
 function peerBase(ctx: PeerContext, kind: PeerKind, key: string, r: PeerRecord): PeerBase {
   const known = ctx.store.peerBases.get(r);
   if (known !== undefined && known.kind === kind && known.key === key) return known;
   const s = r.settings;
-  const before = s.ttlSecurity > 0 ? ['ttl security on;', `multihop ${s.ttlSecurity};`] : ['ttl security off;', 'multihop;'];
-  if (s.localAs) before.push(`local as ${s.localAs};`);
   const base: PeerBase = {
     kind, key, origin: `${r.family === 'ipv4' ? 'peer_v4' : 'peer_v6'}/${key}`, name: `${prefixes[kind]}_${ipToSymbol(r.ip)}${r.port ? `_port_${r.port}` : ''}`,
-    before: Object.freeze(before), neighbor: neighborLine(r.ip, r.port, r.asNumber), sources: Object.freeze([r.source]),
+    before: beforeLines(ctx.store, s.ttlSecurity, s.localAs), neighbor: neighborLine(r.ip, r.port, r.asNumber), sources: Object.freeze([r.source]),
   };
   ctx.store.peerBases.set(r, base);
   return base;

@@ -1,7 +1,7 @@
 import { compareText } from '../../model/sorted.js';
 import type { Family } from '../addresses.js';
 import type { BlockFact } from '../facts/blocks.js';
-import type { NodePeerings } from '../facts/peerings.js';
+import type { NodePeerings, PeerRecord } from '../facts/peerings.js';
 import type { PoolInfo } from '../view/pools.js';
 import type { BlockView } from '../view/view-types.js';
 import type { Settings332 } from './settings.js';
@@ -30,8 +30,10 @@ export function staticRoutes332(family: Family, blocks: readonly BlockView[], se
   const seen = new Set(out);
   for (const records of [peerings.global, peerings.node]) {
     // Only the few records with a gateway are sorted (a route reflector has thousands of peers).
-    const gateways = [...records].filter(([, r]) => r.family === family && r.settings.reachableBy).sort(([a], [b]) => compareText(a, b));
-    for (const [, r] of gateways) {
+    const gateways: PeerRecord[] = [];
+    for (const r of records.values()) if (r.family === family && r.settings.reachableBy) gateways.push(r);
+    gateways.sort((a, b) => compareText(a.key, b.key));
+    for (const r of gateways) {
       const route = `route ${r.ip}/${family === 'ipv4' ? 32 : 128} via ${r.settings.reachableBy};`;
       if (seen.has(route)) continue;
       seen.add(route);
