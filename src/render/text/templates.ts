@@ -129,11 +129,12 @@ export function compileTemplates(sources: TemplateSources): TemplateSet {
   const env = Handlebars.create();
   env.registerHelper('peerBlocks', (peers: readonly PeerView[], options: Handlebars.HelperOptions) => (options.data as PeerBlocksData).peerBlocks(peers));
   env.registerHelper('lines', lines);
+  env.registerHelper(PEER_LOOP, peerLoop);
   let peer: PeerPrinter | null = null;
   for (const p of sources.partials) {
     const template = compileChecked(env, p);
     env.registerPartial(p.name, template);
-    if (p.name === 'peer') peer = peerPrinter(env, p.file, template);
+    if (p.name === 'peer') peer = peerPrinter(env, p.file, template, needsData(p.text));
   }
   const files = new Map<string, CompiledTemplate>();
   for (const f of sources.files) {
@@ -141,6 +142,26 @@ export function compileTemplates(sources: TemplateSources): TemplateSet {
     files.set(f.name, { file: f.file, run: (view, data) => guarded(f.file, () => template(view, { data })) });
   }
   return { files, peer };
+}
+
+/**
+ * Whether a peer partial may use Handlebars' data (`@index`, `@root`, the `peerBlocks` helper that
+ * reads it), or call another partial that may. Peer lists are printed without data when it does
+ * not: a data frame per peer is most of what printing a route reflector's thousands of peers
+ * allocates. The test is on the text, so it errs towards data.
+ */
+const needsData = (text: string) => text.includes('@') || text.includes('peerBlocks') || /\{\{[~\s#]*>/.test(text);
+
+/**
+ * The loop over a peer list printed without data: each peer through the block once. Registered
+ * under a name no template can call (templates are compiled with known helpers only, and this
+ * one is known to the peer-list templates alone).
+ */
+const PEER_LOOP = 'bird-confd-peer-loop';
+function peerLoop(peers: readonly PeerView[], options: Handlebars.HelperOptions): string {
+  let out = '';
+  for (let i = 0; i < peers.length; i++) out += options.fn(peers[i]);
+  return out;
 }
 
 /** Ends each peer's text in a batch formatted in one call (control characters: no view text holds them but a password). */
@@ -151,9 +172,11 @@ const PEER_END = '\u0002bird-confd-peer-end\u0003';
  * its helpers up anew, which for the thousands of peers of a mesh or a route reflector costs more
  * than formatting them.
  */
-function peerPrinter(env: typeof Handlebars, file: string, template: Handlebars.TemplateDelegate): PeerPrinter {
-  const marked = compileNow(env, `{{#each this}}{{> peer}}${PEER_END}{{/each}}`);
-  const list = compileNow(env, '{{#each this}}{{> peer}}{{/each}}');
+function peerPrinter(env: typeof Handlebars, file: string, template: Handlebars.TemplateDelegate, data: boolean): PeerPrinter {
+  // Without data, a plain loop: `each` makes an options object and block parameters for every peer.
+  const loop = data ? 'each' : PEER_LOOP;
+  const marked = compileNow(env, `{{#${loop} this}}{{> peer}}${PEER_END}{{/${loop}}}`, data);
+  const list = compileNow(env, `{{#${loop} this}}{{> peer}}{{/${loop}}}`, data);
   return {
     file,
     run: (view) => guarded(file, () => template(view)),
@@ -186,8 +209,8 @@ interface CompilerClasses {
  * for Calico's templates), and a syntax error would wait for it too. These are the steps that
  * `compile` runs then, with its options (`data` on by default).
  */
-function compileNow(env: typeof Handlebars, text: string): Handlebars.TemplateDelegate {
-  const options = { ...compileOptions, data: true };
+function compileNow(env: typeof Handlebars, text: string, data = true): Handlebars.TemplateDelegate {
+  const options = { ...compileOptions, data, knownHelpers: { ...compileOptions.knownHelpers, [PEER_LOOP]: !data } };
   const { Compiler, JavaScriptCompiler } = env as unknown as CompilerClasses;
   const environment = new Compiler().compile(env.parse(text), options);
   return env.template(new JavaScriptCompiler().compile(environment, options, undefined, true));
