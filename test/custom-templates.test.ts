@@ -171,3 +171,20 @@ describe('the lines helper', () => {
     }
   });
 });
+
+describe('peer lists', () => {
+  const peers = [{ name: 'A' }, { name: 'B' }, { name: 'C' }];
+  const printed = (partials: { name: string; text: string }[]) => {
+    const set = compileTemplates({ files: [], partials: partials.map((p) => ({ ...p, file: `${p.name}.hbs` })) });
+    return set.peer!.runList(peers as never);
+  };
+
+  test('a peer partial that uses Handlebars data (@index, @first) still gets it', () => {
+    assert.equal(printed([{ name: 'peer', text: '{{@index}}:{{name}}{{#if @first}}!{{/if}}\n' }]), '0:A!\n1:B\n2:C\n');
+  });
+
+  test('so does a partial it calls, and one that takes none prints the same without it', () => {
+    assert.equal(printed([{ name: 'peer', text: '{{> inner}}' }, { name: 'inner', text: '{{@index}}:{{name}}\n' }]), '0:A\n1:B\n2:C\n');
+    assert.equal(printed([{ name: 'peer', text: '{{#if skip}}skipped{{else}}{{name}}{{/if}}\n' }]), 'A\nB\nC\n');
+  });
+});
