@@ -15,7 +15,7 @@ import { CalicoAnnotations, KubeNode, calicoNodeDocument } from './k8s-node.js';
 import { Secret } from './k8s-secret.js';
 import { Service } from './k8s-service.js';
 import { JsonItemError, jsonList } from './json-list.js';
-import { parseDocuments, type ParsedDocument } from './manifest-text.js';
+import { parseDocuments, textOfBytes, type ParsedDocument } from './manifest-text.js';
 import { Node } from './node.js';
 import { describeId, namespaceOf, type Resource, type ResourceKind } from './resources.js';
 import { Snapshot } from './snapshot.js';
@@ -241,7 +241,7 @@ export async function loadManifestPaths(paths: readonly string[], options: LoadO
     // The text is an argument only while it is parsed: validation runs without it held.
     // Read and decoded at once, synchronously: the text is one flat string (a streamed decode gives
     // chunks, slow to scan), and the bytes it came from are garbage before the next collection.
-    for (const file of files) addText(readFileSync(file, 'utf8'), file, out, options);
+    for (const file of files) addText(textOfBytes(readFileSync(file)), file, out, options);
   }
   return out;
 }

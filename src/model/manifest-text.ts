@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import type * as JsYaml from 'js-yaml';
 import type * as Yaml from 'yaml';
@@ -5,6 +6,18 @@ import type * as Yaml from 'yaml';
 // The two YAML libraries are loaded on first use, so that a JSON manifest (and every command that
 // reads none) does not pay for them at start-up.
 const require = createRequire(import.meta.url);
+
+/**
+ * The text of UTF-8 bytes, without a byte order mark (as `fetch`'s `text()` gives it). Manifests
+ * and API lists are nearly always plain ASCII, which is read as Latin-1 (the same characters, and
+ * several times faster than a UTF-8 decode of tens of megabytes); anything else is decoded as UTF-8.
+ */
+export function textOfBytes(bytes: Uint8Array): string {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isAscii(buffer)) return buffer.toString('latin1');
+  const text = buffer.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
 
 /** One document of a manifest text, or the error that made it unreadable. */
 export type ParsedDocument = { readonly value: unknown } | { readonly error: string };

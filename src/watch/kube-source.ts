@@ -1,5 +1,6 @@
 import fetch from 'node-fetch';
 import { KubeConfig, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { textOfBytes } from '../model/manifest-text.js';
 import { listOf } from '../model/json-list.js';
 import { documentToResource } from '../model/load.js';
 import { namespaceOf, type ResourceId, type ResourceKind } from '../model/resources.js';
@@ -93,7 +94,7 @@ async function listRaw(kc: KubeConfig, w: Watched): Promise<KubernetesListObject
   const server = kc.getCurrentCluster()!.server;
   const response = await fetch(`${server}${w.path}`, await kc.applyToFetchOptions({ method: 'GET' }));
   if (!response.ok) throw new Error(`${w.path}: HTTP ${response.status} ${response.statusText}`);
-  const list = listOf(await response.text());
+  const list = listOf(textOfBytes(new Uint8Array(await response.arrayBuffer())));
   const items: KubernetesObject[] = [];
   for (let i = 0; i < list.count; i++) {
     // A list's items carry no kind: each freshly parsed item gets it in place (no copy, as `validate` makes of a watched object).
