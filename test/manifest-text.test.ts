@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parseAllDocuments, stringify } from 'yaml';
-import { parseDocuments } from '../src/model/manifest-text.js';
+import { parseDocuments, textOfBytes } from '../src/model/manifest-text.js';
 import { parseManifestText } from '../src/model/load.js';
 import { generateDocuments } from '../bench/generate.js';
 
@@ -65,5 +65,17 @@ describe('manifest readers', () => {
     assert.match(laughs.diagnostics[0]!.message, /invalid YAML\/JSON: Excessive alias count/);
     // A few aliases are fine, as before.
     assert.deepEqual(fast('a: &x [1]\nb: *x\n'), [{ a: [1], b: [1] }]);
+  });
+});
+
+describe('text of manifest bytes', () => {
+  test('ASCII and UTF-8 bytes give the text a UTF-8 decode gives; a byte order mark is dropped', () => {
+    for (const text of ['{"kind":"List","items":[]}\n', 'metadata:\n  labels:\n    city: "Zürich"\n    note: "日本 😀"\n', '']) {
+      assert.equal(textOfBytes(Buffer.from(text, 'utf8')), text);
+      assert.equal(textOfBytes(new Uint8Array(Buffer.from(`\uFEFF${text}`, 'utf8'))), text);
+    }
+    // A view into a larger buffer reads only its own bytes.
+    const big = Buffer.from('xx{"a":"ü"}yy', 'utf8');
+    assert.equal(textOfBytes(big.subarray(2, big.length - 2)), '{"a":"ü"}');
   });
 });
