@@ -146,6 +146,7 @@ describe('bird-confd render --all-nodes', () => {
       const lines = r.stderr.split('\n').filter((l) => l.includes('BGPPeer/everyone'));
       assert.equal(lines.length, 1, r.stderr);
       assert.match(lines[0]!, /^error: .*spec\.password\.secretKeyRef.*double quote/);
+      assert.ok(lines[0]!.includes('bad.yaml'), `the problem names the file of the BGPPeer: ${lines[0]}`);
       assert.doesNotMatch(r.stderr, /has"quote/);
       assert.match(r.stderr, /left as it was/);
       assert.deepEqual(tree(dir), before);

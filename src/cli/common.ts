@@ -118,13 +118,13 @@ export interface LoadedForRender {
 
 /** Loads manifests as every command that renders from them does (objects the profile never reads, such as v1 Endpoints under 3.32, are left out before validation). */
 export async function loadForRender(files: readonly string[], options: RenderSettings): Promise<LoadedForRender> {
-  const [{ loadManifestPaths, originOf, snapshotOf }, { describeId, idOf }] = await Promise.all([import('../model/load.js'), import('../model/resources.js')]);
+  const [{ loadManifestPaths, snapshotOf }, { describeId, idOf }] = await Promise.all([import('../model/load.js'), import('../model/resources.js')]);
   const version = options.calicoVersion ?? defaultCalicoVersion;
   const loaded = await loadingInBulk(() => loadManifestPaths(files, { skip: (kind, apiVersion) => kindUnread(version, kind, apiVersion) }));
   const snapshot = hasErrors(loaded.diagnostics) ? null : snapshotOf(loaded.resources);
   // The index of every object's file is built only when some problem needs it.
   let fileOf: Map<string, string | undefined> | undefined;
-  const withFile = (d: Diagnostic): Diagnostic => (d.file || !d.object ? d : { ...d, file: (fileOf ??= new Map(loaded.resources.map((r) => [describeId(idOf(r)), originOf(r)]))).get(d.object) });
+  const withFile = (d: Diagnostic): Diagnostic => (d.file || !d.object ? d : { ...d, file: (fileOf ??= new Map(loaded.resources.map((r, i) => [describeId(idOf(r)), loaded.origins[i]]))).get(d.object) });
   return { snapshot, diagnostics: loaded.diagnostics, withFile };
 }
 

@@ -27,13 +27,12 @@ import { WorkloadEndpointStatus } from './workload-endpoint-status.js';
 export interface LoadResult {
   resources: Resource[];
   diagnostics: Diagnostic[];
-}
-
-const origins = new WeakMap<Resource, string>();
-
-/** The file (or datastore key) a loaded resource came from, for diagnostics found later. */
-export function originOf(resource: Resource): string | undefined {
-  return origins.get(resource);
+  /**
+   * The file each resource came from (the same index), for diagnostics found later: a list beside
+   * the resources rather than a weak map over tens of thousands of them, which the collector
+   * would have to go through on every young-generation collection while they load.
+   */
+  origins: string[];
 }
 
 /** Limits that stop a hostile or broken input from exhausting memory. */
@@ -55,7 +54,7 @@ const groupSchemas: Partial<Record<string, Partial<Record<string, AnySchema>>>> 
 
 /** Reads every document of a YAML or JSON text (multi-document, `List` kinds, JSON arrays). */
 export function parseManifestText(text: string, file: string): LoadResult {
-  const out: LoadResult = { resources: [], diagnostics: [] };
+  const out: LoadResult = { resources: [], diagnostics: [], origins: [] };
   addText(text, file, out, {});
   return out;
 }
@@ -115,8 +114,8 @@ export function addDocument(doc: unknown, file: string, out: LoadResult, options
   const result = documentToResource(obj, file);
   if (result.diagnostics.length > 0) out.diagnostics.push(...result.diagnostics);
   if (result.resource) {
-    origins.set(result.resource, file.replace(/#\d+$/, ''));
     out.resources.push(result.resource);
+    out.origins.push(file.replace(/#\d+$/, ''));
   }
 }
 
@@ -151,6 +150,7 @@ function addText(text: string, file: string, out: LoadResult, options: LoadOptio
     } catch (err) {
       if (!(err instanceof JsonItemError)) throw err;
       out.resources.length = resources;
+      out.origins.length = resources;
       out.diagnostics.length = diagnostics;
     }
   }
@@ -225,7 +225,7 @@ function zodDiagnostics(error: z.ZodError, file: string | undefined, object: str
 
 /** Reads files and folders (every `*.yaml`, `*.yml`, `*.json` in a folder, sorted, not recursive into dot folders). */
 export async function loadManifestPaths(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
-  const out: LoadResult = { resources: [], diagnostics: [] };
+  const out: LoadResult = { resources: [], diagnostics: [], origins: [] };
   for (const path of paths) {
     if (out.resources.length > loadLimits.maxObjects) {
       out.diagnostics.push({ severity: 'error', file: path, message: `more than ${loadLimits.maxObjects} objects in all; not read` });
