@@ -8,7 +8,7 @@ import type * as Yaml from 'yaml';
 const require = createRequire(import.meta.url);
 
 /**
- * The text of UTF-8 bytes, without a byte order mark (as `fetch`'s `text()` gives it). Manifests
+ * The text of UTF-8 bytes, without a leading byte order mark (which JSON may not start with). Manifests
  * and API lists are nearly always plain ASCII, which is read as Latin-1 (the same characters, and
  * several times faster than a UTF-8 decode of tens of megabytes); anything else is decoded as UTF-8.
  */

@@ -4,7 +4,9 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { ResourceKind } from '../model/resources.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { Service } from '../model/k8s-service.js';
+import type { IPPool } from '../model/ip-pool.js';
 import type { Node } from '../model/node.js';
+import type { Family } from './addresses.js';
 import type { BlockFact } from './facts/blocks.js';
 import type { ClusterFacts } from './facts/cluster.js';
 import type { MeshEntry } from './facts/mesh.js';
@@ -18,6 +20,7 @@ import type { PeerTextCache } from './text/peer-text.js';
 import type { PeerBase } from './v3-32/peers.js';
 import type { ServiceIndex332 } from './v3-32/services.js';
 import type { MeshPeerViews } from './view/mesh-view.js';
+import type { PoolInfo } from './view/pools.js';
 import type { MeshView, PeerView } from './view/view-types.js';
 import type { WindowsPeering } from './view/windows-view.js';
 
@@ -91,6 +94,8 @@ export class RenderStore {
    * gets the same object back, and with it the peer text kept for it.
    */
   readonly peerViews = new WeakMap<object, { readonly made: string; readonly view: PeerView }>();
+  /** Per IPPool list: the pools of each family (see `poolsOf`). */
+  readonly pools = new WeakMap<readonly IPPool[], Partial<Record<Family, readonly PoolInfo[]>>>();
   /** The v3.32 lines before a peer's neighbor line, per TTL security and local AS: one list for all the peers that have them. */
   readonly peerBeforeLines = new Map<string, readonly string[]>();
   /** Per v3.32 peer record: the parts of its view that do not depend on the node that has it. */

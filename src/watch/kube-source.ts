@@ -94,7 +94,7 @@ async function listRaw(kc: KubeConfig, w: Watched): Promise<KubernetesListObject
   const server = kc.getCurrentCluster()!.server;
   const response = await fetch(`${server}${w.path}`, await kc.applyToFetchOptions({ method: 'GET' }));
   if (!response.ok) throw new Error(`${w.path}: HTTP ${response.status} ${response.statusText}`);
-  const list = listOf(textOfBytes(new Uint8Array(await response.arrayBuffer())));
+  const list = listOf(textOfBytes(await response.buffer()));
   const items: KubernetesObject[] = [];
   for (let i = 0; i < list.count; i++) {
     // A list's items carry no kind: each freshly parsed item gets it in place (no copy, as `validate` makes of a watched object).

@@ -167,9 +167,9 @@ export interface Membership {
 
 const noMembership: Membership = Object.freeze({ local: [], reverse: [] });
 
-/** The label index of a store's node list, for a store that renders every node (null for others). */
-function labelIndex(store: RenderStore, facts: ClusterFacts): NodeLabelIndex | null {
-  if (store.keepsNodeViews) return null;
+/** The label index of a store's node list, for a store that renders every node (none for others). */
+function labelIndex(store: RenderStore, facts: ClusterFacts): NodeLabelIndex | undefined {
+  if (store.keepsNodeViews) return undefined;
   let index = store.labelIndexes.get(facts.nodeList);
   if (!index) store.labelIndexes.set(facts.nodeList, (index = new NodeLabelIndex(facts.nodeList)));
   return index;
@@ -181,7 +181,7 @@ function membership(store: RenderStore, facts: ClusterFacts): ReadonlyMap<string
   if (!byNodes) store.memberships.set(facts.peers, (byNodes = new WeakMap()));
   let out = byNodes.get(facts.nodeList);
   if (out) return out;
-  const index = labelIndex(store, facts) ?? undefined;
+  const index = labelIndex(store, facts);
   const map = new Map<string, { local: PeerSpec[]; reverse: PeerSpec[] }>();
   const entry = (n: NodeInfo) => {
     let e = map.get(n.name);
@@ -234,10 +234,10 @@ function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec, rules: Pe
     let reverse: readonly PeerRecord[] | undefined;
     sides = {
       get local() {
-        return (local ??= localNodes(facts, p, labelIndex(store, facts) ?? undefined));
+        return (local ??= localNodes(facts, p, labelIndex(store, facts)));
       },
       get forward() {
-        return (forward ??= forwardRecords(facts, p, rules, labelIndex(store, facts) ?? undefined));
+        return (forward ??= forwardRecords(facts, p, rules, labelIndex(store, facts)));
       },
       get reverse() {
         return (reverse ??= reverseRecords(facts, p, rules, this.local));

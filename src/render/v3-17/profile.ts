@@ -53,7 +53,7 @@ function nodeView317(ctx: NodeContext): NodeView317 {
  */
 export function familyView317(ctx: NodeContext, family: Family, blocksOf: (blocks: readonly BlockFact[]) => readonly BlockFact[] = (b) => b): FamilyView {
   const address = (family === 'ipv4' ? ctx.self.ipv4 : ctx.self.ipv6) || null;
-  const pools = poolsOf(ctx.snapshot, family);
+  const pools = poolsOf(ctx.store, ctx.snapshot, family);
   const blocks = blocksOf(ctx.cluster.blocks.get(ctx.self.name)?.[family] ?? []).map(blockView);
   const staticRoutes = ctx.services.staticRoutes[family];
   const passwordDefines: PasswordDefine[] = [];

@@ -59,12 +59,16 @@ interface OwnStatements {
  * list) is made once.
  */
 function statements(ctx: PeerContext, block: readonly string[], source: boolean, passive: boolean, rrClient: boolean, own: OwnStatements | null): readonly string[] {
-  const compose = () => [...(source ? [ctx.sourceStatement] : []), ...block, ...(passive ? ['passive on;'] : []), ...(own?.early ?? []), ...(rrClient ? ctx.rrClientStatements : []), ...(own?.late ?? [])];
-  if (own !== null) return compose();
+  if (own !== null) return composed(ctx, block, source, passive, rrClient, own);
   let slots = ctx.sharedOptions.get(block);
   if (!slots) ctx.sharedOptions.set(block, (slots = []));
   const slot = (source ? 1 : 0) + (passive ? 2 : 0) + (rrClient ? 4 : 0);
-  return (slots[slot] ??= Object.freeze(compose()));
+  return (slots[slot] ??= Object.freeze(composed(ctx, block, source, passive, rrClient, null)));
+}
+
+/** The statements of `statements`, in their order. */
+function composed(ctx: PeerContext, block: readonly string[], source: boolean, passive: boolean, rrClient: boolean, own: OwnStatements | null): string[] {
+  return [...(source ? [ctx.sourceStatement] : []), ...block, ...(passive ? ['passive on;'] : []), ...(own?.early ?? []), ...(rrClient ? ctx.rrClientStatements : []), ...(own?.late ?? [])];
 }
 
 /** The statements a record's peer sets of its own (null for most). */
@@ -148,8 +152,8 @@ function meshPeer(ctx: PeerContext, facts: ClusterFacts, info: NodeInfo, ip: str
   const port = effectivePort(facts, info);
   const asNumber = info.asNumber || facts.global.asNumber;
   const block = filterBlocks(ctx, noCalls, noCalls, asNumber === ctx.nodeAs);
-  const restart = ctx.settings.meshRestartTime ? [`graceful restart time ${ctx.settings.meshRestartTime};`] : [];
-  const own = restart.length > 0 || password ? { early: restart, late: password ? [password] : [] } : null;
+  const restart = ctx.settings.meshRestartTime;
+  const own = restart || password ? { early: restart ? [`graceful restart time ${restart};`] : [], late: password ? [password] : [] } : null;
   const options = statements(ctx, block, true, ip > ctx.address, false, own);
   return {
     kind: 'mesh', origin: `node ${info.name}`, skip: null, name: `Mesh_${ipToSymbol(ip)}`, peerIp: ip, port, asNumber,

@@ -77,7 +77,7 @@ function familyView332(ctx: NodeContext, settings: Settings332, family: Family):
     staticRoutes: staticRoutes332(family, blocks, staticRoutes, ctx.peerings),
     blocks,
     ...ipamStatements({
-      family, settings, pools: poolsOf(ctx.snapshot, family), networkV4: self.networkV4, staticRoutes, rejects: ctx.services.rejects[family],
+      family, settings, pools: poolsOf(ctx.store, ctx.snapshot, family), networkV4: self.networkV4, staticRoutes, rejects: ctx.services.rejects[family],
       ownServiceRoutesOnly: ctx.options.serviceRoutes === 'own', rrClusterId: self.rrClusterId,
     }),
   };

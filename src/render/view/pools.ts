@@ -1,5 +1,6 @@
 import type { IPPool } from '../../model/ip-pool.js';
 import type { Snapshot } from '../../model/snapshot.js';
+import type { RenderStore } from '../store.js';
 import { compareText } from '../../model/sorted.js';
 import { cidrKey, parseNetwork, type Family } from '../addresses.js';
 import type { KernelPoolRule } from './view-types.js';
@@ -13,14 +14,14 @@ export interface PoolInfo {
   readonly disableBGPExport: boolean;
 }
 
-/** Per IPPool list (the snapshot hands out a new list after any change): the pools of each family. */
-const poolsByList = new WeakMap<readonly unknown[], Partial<Record<Family, readonly PoolInfo[]>>>();
-
-/** IP pools of a family in key order; of two pools with the same CIDR the first by name wins (as Calico). */
-export function poolsOf(snapshot: Snapshot, family: Family): readonly PoolInfo[] {
+/**
+ * IP pools of a family in key order; of two pools with the same CIDR the first by name wins (as
+ * Calico). Kept in the store per IPPool list (the snapshot hands out a new list after any change).
+ */
+export function poolsOf(store: RenderStore, snapshot: Snapshot, family: Family): readonly PoolInfo[] {
   const list = snapshot.list('IPPool');
-  let byFamily = poolsByList.get(list);
-  if (!byFamily) poolsByList.set(list, (byFamily = {}));
+  let byFamily = store.pools.get(list);
+  if (!byFamily) store.pools.set(list, (byFamily = {}));
   return (byFamily[family] ??= Object.freeze(poolsOfList(list, family)));
 }
 
