@@ -1,13 +1,21 @@
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 
+/**
+ * The one empty label (or annotation) map and the one empty list that resources share, frozen
+ * (resources are never changed): most objects have no annotations, many Services no external
+ * IPs, and tens of thousands of empty objects are work for the collector at a daemon's start.
+ */
+export const noStrings: Record<string, string> = Object.freeze({}) as Record<string, string>;
+export const none: never[] = Object.freeze([]) as unknown as never[];
+
 /** Label and annotation maps; YAML scalars such as `true` or `1` are read as their text, as Kubernetes would store them. */
 export const StringMap = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
   .nullish()
   .transform((m): Record<string, string> => {
     // One pass for the whole map: a transform per value would cost more than the check.
-    if (!m) return {};
+    if (!m) return noStrings;
     let out = m;
     for (const k in m) {
       if (typeof m[k] === 'string') continue;
@@ -19,7 +27,7 @@ export const StringMap = z
 export type StringMap = z.infer<typeof StringMap>;
 
 /** The characters of a resource name bird-confd accepts (Kubernetes' plus `_` and upper case, as Calico tolerates). */
-const namePattern = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+export const namePattern = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** The metadata fields bird-confd reads. */
 export const ObjectMeta = z.object({
@@ -35,6 +43,60 @@ export const ObjectMeta = z.object({
   annotations: StringMap,
 });
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
+
+// Common-form readers. The usual form of a large kind (Services, EndpointSlices, Nodes: tens of
+// thousands of objects at a daemon's start) is read without zod, which costs ~10 µs and several
+// object copies per object: a reader gives exactly what the schema gives (the same fields, values
+// and key order) or undefined for anything unusual (a wrong type, a null, an odd value, a
+// prototype other than a plain object's), and then the schema reads it and words the problems.
+// test/plain-readers.test.ts holds every reader against its schema.
+
+/** A plain object (as JSON.parse and YAML make them), or undefined. */
+export function plainObject(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype ? (v as Record<string, unknown>) : undefined;
+}
+
+/** A label or annotation map of string values as `StringMap` gives it (a copy; {} when absent), or undefined. */
+export function plainStringMap(v: unknown): Record<string, string> | undefined {
+  if (v === undefined) return noStrings;
+  const m = plainObject(v);
+  if (!m) return undefined;
+  const keys = Object.keys(m);
+  if (keys.length === 0) return noStrings;
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const value = m[k];
+    if (typeof value !== 'string' || k === '__proto__') return undefined;
+    out[k] = value;
+  }
+  return out;
+}
+
+/** Metadata as `ObjectMeta` gives it, or undefined. */
+export function plainMeta(v: unknown): ObjectMeta | undefined {
+  const m = plainObject(v);
+  if (!m) return undefined;
+  const { name, namespace } = m;
+  if (typeof name !== 'string' || name.length > 253 || !namePattern.test(name)) return undefined;
+  const labels = plainStringMap(m.labels);
+  const annotations = labels && plainStringMap(m.annotations);
+  if (!annotations) return undefined;
+  if (namespace === undefined) return 'namespace' in m ? undefined : { name, labels: labels!, annotations };
+  return typeof namespace === 'string' ? { name, namespace, labels: labels!, annotations } : undefined;
+}
+
+/** A list of strings each passing `ok` (a copy), or undefined. */
+export function plainStrings(v: unknown, ok: (s: string) => boolean): string[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  if (v.length === 0) return none;
+  const out: string[] = new Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const s: unknown = v[i];
+    if (typeof s !== 'string' || !ok(s)) return undefined;
+    out[i] = s;
+  }
+  return out;
+}
 
 const dottedQuad = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 

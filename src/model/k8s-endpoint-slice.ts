@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ObjectMeta, isIp, zoneIdMessage } from './common.js';
+import { ObjectMeta, isIp, none, plainMeta, plainObject, plainStrings, zoneIdMessage } from './common.js';
 
 /** The label that ties an EndpointSlice to its Service (same namespace). */
 export const serviceNameLabel = 'kubernetes.io/service-name';
@@ -18,8 +18,12 @@ type RawEndpoint = z.infer<typeof Endpoint>;
  * Kubernetes and Calico read it.
  */
 function withDefaults(e: RawEndpoint) {
-  return { addresses: e.addresses ?? [], conditions: { ready: e.conditions?.ready ?? null }, nodeName: e.nodeName ?? null };
+  return { addresses: e.addresses ?? none, conditions: conditionsOf(e.conditions?.ready ?? null), nodeName: e.nodeName ?? null };
 }
+
+/** The conditions of an endpoint, one shared frozen object per value (there are three). */
+const readiness = new Map([true, false, null].map((ready) => [ready, Object.freeze({ ready })]));
+const conditionsOf = (ready: boolean | null): { ready: boolean | null } => readiness.get(ready)!;
 
 /** Kubernetes EndpointSlice (discovery.k8s.io/v1): which nodes have ready endpoints of a Service. */
 export const EndpointSlice = z
@@ -29,7 +33,7 @@ export const EndpointSlice = z
     addressType: z.enum(['IPv4', 'IPv6', 'FQDN'], { error: 'must be IPv4, IPv6 or FQDN' }),
     endpoints: z.array(Endpoint).nullish(),
   })
-  .transform((slice) => ({ ...slice, endpoints: (slice.endpoints ?? []).map(withDefaults) }))
+  .transform((slice) => ({ kind: slice.kind, metadata: slice.metadata, addressType: slice.addressType, endpoints: (slice.endpoints ?? []).map(withDefaults) }))
   .superRefine((slice, ctx) => {
     if (slice.addressType === 'FQDN') return;
     const v6 = slice.addressType === 'IPv6';
@@ -42,6 +46,36 @@ export const EndpointSlice = z
     );
   });
 export type EndpointSlice = z.infer<typeof EndpointSlice>;
+
+/** An endpoint as `Endpoint` and its defaults give it, its addresses checked as the slice's `addressType` asks; or undefined. */
+function plainEndpoint(v: unknown, ok: (a: string) => boolean): ReturnType<typeof withDefaults> | undefined {
+  const e = plainObject(v);
+  if (!e) return undefined;
+  const addresses = e.addresses == null ? none : plainStrings(e.addresses, ok);
+  const conditions = e.conditions == null ? {} : plainObject(e.conditions);
+  const ready = conditions?.ready ?? null;
+  const nodeName = e.nodeName ?? null;
+  if (!addresses || !conditions || (ready !== null && typeof ready !== 'boolean') || (nodeName !== null && typeof nodeName !== 'string')) return undefined;
+  return { addresses, conditions: conditionsOf(ready), nodeName };
+}
+
+const addressCheck = { IPv4: (a: string) => isIp(a) && !a.includes(':'), IPv6: (a: string) => isIp(a) && a.includes(':'), FQDN: () => true } as const;
+
+/** An EndpointSlice in its usual form read as `EndpointSlice` reads it, or undefined (see common.ts). */
+export function plainEndpointSlice(obj: Record<string, unknown>): EndpointSlice | undefined {
+  const metadata = obj.kind === 'EndpointSlice' ? plainMeta(obj.metadata) : undefined;
+  const addressType = obj.addressType;
+  if (!metadata || (addressType !== 'IPv4' && addressType !== 'IPv6' && addressType !== 'FQDN')) return undefined;
+  const items = obj.endpoints ?? [];
+  if (!Array.isArray(items)) return undefined;
+  const endpoints: ReturnType<typeof withDefaults>[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const e = plainEndpoint(items[i], addressCheck[addressType]);
+    if (!e) return undefined;
+    endpoints[i] = e;
+  }
+  return { kind: 'EndpointSlice', metadata, addressType, endpoints };
+}
 
 /** The name of the Service an EndpointSlice belongs to, or null when it has no such label. */
 export function serviceNameOf(slice: EndpointSlice): string | null {

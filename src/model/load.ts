@@ -9,14 +9,14 @@ import { BlockAffinity } from './block-affinity.js';
 import { formatFieldPath, type Diagnostic } from './diagnostics.js';
 import { FelixConfiguration } from './felix-configuration.js';
 import { IPPool } from './ip-pool.js';
-import { EndpointSlice } from './k8s-endpoint-slice.js';
+import { EndpointSlice, plainEndpointSlice } from './k8s-endpoint-slice.js';
 import { Endpoints } from './k8s-endpoints.js';
 import { CalicoAnnotations, KubeNode, calicoNodeDocument } from './k8s-node.js';
 import { Secret } from './k8s-secret.js';
-import { Service } from './k8s-service.js';
+import { Service, plainService } from './k8s-service.js';
 import { JsonItemError, jsonList } from './json-list.js';
 import { parseDocuments, textOfBytes, type ParsedDocument } from './manifest-text.js';
-import { Node } from './node.js';
+import { Node, plainNode } from './node.js';
 import { describeId, namespaceOf, type Resource, type ResourceKind } from './resources.js';
 import { Snapshot } from './snapshot.js';
 import { compareText } from './sorted.js';
@@ -46,6 +46,12 @@ const calicoSchemas: Partial<Record<string, AnySchema>> = {
   BGPConfiguration, BGPPeer, Node, IPPool, BlockAffinity, FelixConfiguration, BGPFilter,
 };
 const kubeSchemas: Partial<Record<string, AnySchema>> = { Service, Endpoints, Secret, Node: KubeNode };
+/** The common-form readers of the kinds that come by the ten thousand (see common.ts), by schema. */
+const plainReaders = new Map<AnySchema, (obj: Record<string, unknown>) => Resource | undefined>([
+  [Service, plainService],
+  [EndpointSlice, plainEndpointSlice],
+  [Node, plainNode],
+]);
 /** Kinds of other API groups, by apiVersion (`bird-confd/v1` is this project's stand-in for Felix's status files). */
 const groupSchemas: Partial<Record<string, Partial<Record<string, AnySchema>>>> = {
   'discovery.k8s.io/v1': { EndpointSlice },
@@ -168,21 +174,33 @@ function takeItem(items: unknown[], i: number): unknown {
 export function documentToResource(obj: Record<string, unknown>, file?: string): { resource?: Resource; diagnostics: Diagnostic[] } {
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
-  const meta = (obj.metadata ?? {}) as Record<string, unknown>;
-  // A name that is not a plain name is quoted and cut, so that a diagnostic stays one short line.
-  const name = typeof meta.name === 'string' && /^[\w.-]{1,253}$/.test(meta.name) ? meta.name : JSON.stringify(String(meta.name ?? '?')).slice(0, 80);
   const schema = schemaFor(kind, apiVersion);
+  // The usual form of a large kind is read without zod; anything else (and every problem) by the schema.
+  const plain = schema && plainReaders.get(schema)?.(obj);
+  if (plain) return { resource: plain, diagnostics: warningDiagnostics(plain, file, () => objectOf(obj, plain.kind)) };
   if (!schema) {
     const what = kind ? `unknown kind ${kind} (${apiVersion || 'no apiVersion'})` : 'document has no kind';
-    return { diagnostics: [{ severity: 'warning', file, object: kind ? `${kind}/${name}` : undefined, message: `${what}, skipped` }] };
+    return { diagnostics: [{ severity: 'warning', file, object: kind ? `${kind}/${nameOf(obj)}` : undefined, message: `${what}, skipped` }] };
   }
   const storedKind: ResourceKind = kind === 'Node' && apiVersion === 'v1' ? 'KubeNode' : (kind as ResourceKind);
-  const object = describeId({ kind: storedKind, namespace: namespaceOf(storedKind, meta.namespace as string | undefined), name });
+  const object = objectOf(obj, storedKind);
   // The document itself is validated (zod returns new objects), copied only to rename a kind.
   const parsed = schema.safeParse(storedKind === kind ? obj : { ...obj, kind: storedKind });
   if (!parsed.success) return { diagnostics: zodDiagnostics(parsed.error, file, object) };
-  if (storedKind !== 'KubeNode') return { resource: parsed.data as Resource, diagnostics: warningDiagnostics(parsed.data as Resource, file, object) };
+  if (storedKind !== 'KubeNode') return { resource: parsed.data as Resource, diagnostics: warningDiagnostics(parsed.data as Resource, file, () => object) };
   return kubeNodeResource(parsed.data as KubeNode, file, object);
+}
+
+/** A document's name for a diagnostic: a name that is not a plain name is quoted and cut, so that a diagnostic stays one short line. */
+function nameOf(obj: Record<string, unknown>): string {
+  const meta = (obj.metadata ?? {}) as Record<string, unknown>;
+  return typeof meta.name === 'string' && /^[\w.-]{1,253}$/.test(meta.name) ? meta.name : JSON.stringify(String(meta.name ?? '?')).slice(0, 80);
+}
+
+/** How a diagnostic names a document of a (stored) kind. */
+function objectOf(obj: Record<string, unknown>, kind: ResourceKind): string {
+  const meta = (obj.metadata ?? {}) as Record<string, unknown>;
+  return describeId({ kind, namespace: namespaceOf(kind, meta.namespace as string | undefined), name: nameOf(obj) });
 }
 
 function schemaFor(kind: string, apiVersion: string): AnySchema | undefined {
@@ -192,8 +210,9 @@ function schemaFor(kind: string, apiVersion: string): AnySchema | undefined {
   return groupSchemas[apiVersion]?.[kind];
 }
 
-function warningDiagnostics(resource: Resource, file: string | undefined, object: string): Diagnostic[] {
-  return resourceWarnings(resource).map((w) => ({ severity: 'warning', file, object, field: w.field, message: w.message }));
+function warningDiagnostics(resource: Resource, file: string | undefined, object: () => string): Diagnostic[] {
+  const warnings = resourceWarnings(resource);
+  return warnings.length === 0 ? [] : warnings.map((w) => ({ severity: 'warning', file, object: object(), field: w.field, message: w.message }));
 }
 
 const annotationOfField: Record<string, string> = {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { AsNumber, IpOrCidr, ObjectMeta } from './common.js';
+import { AsNumber, IpOrCidr, ObjectMeta, isCidr, isIp, plainMeta, plainObject } from './common.js';
 
-/** An IPv4 address as Calico writes router and cluster ids. */
-const Ipv4Text = z.string().refine((s) => /^\d{1,3}(\.\d{1,3}){3}$/.test(s) && s.split('.').every((o) => Number(o) <= 255), 'not an IPv4 address');
+/** True when `s` is an IPv4 address as Calico writes router and cluster ids. */
+const isIpv4Text = (s: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(s) && s.split('.').every((o) => Number(o) <= 255);
+const Ipv4Text = z.string().refine(isIpv4Text, 'not an IPv4 address');
 
 /** The BGP part of a Calico Node. */
 export const NodeBGPSpec = z.object({
@@ -22,3 +23,33 @@ export const Node = z.object({
     .transform((s) => ({ bgp: s?.bgp ?? null })),
 });
 export type Node = z.infer<typeof Node>;
+
+const isIpOrCidr = (s: string) => (s.includes('/') ? isCidr(s) : isIp(s));
+
+/** Readers of the BGP fields in their usual form (as `NodeBGPSpec` gives them), each undefined for anything else. */
+const bgpFields: readonly [string, (v: unknown) => string | undefined][] = [
+  ['ipv4Address', (v) => (typeof v === 'string' && !v.includes(':') && isIpOrCidr(v) ? v : undefined)],
+  ['ipv6Address', (v) => (typeof v === 'string' && v.includes(':') && isIpOrCidr(v) ? v : undefined)],
+  // A plain decimal AS number (the dotted form and anything odd go to the schema).
+  ['asNumber', (v) => ((typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^\d{1,10}$/.test(v)) ? (Number(v) >= 0 && Number(v) <= 4294967295 ? String(Number(v)) : undefined) : undefined)],
+  ['routeReflectorClusterID', (v) => (typeof v === 'string' && isIpv4Text(v) ? v : undefined)],
+];
+
+/** A Calico Node in its usual form read as `Node` reads it, or undefined (see common.ts). */
+export function plainNode(obj: Record<string, unknown>): Node | undefined {
+  const metadata = obj.kind === 'Node' ? plainMeta(obj.metadata) : undefined;
+  const spec = obj.spec == null ? {} : plainObject(obj.spec);
+  if (!metadata || !spec) return undefined;
+  if (spec.bgp == null) return { kind: 'Node', metadata, spec: { bgp: null } };
+  const from = plainObject(spec.bgp);
+  if (!from) return undefined;
+  const bgp: Record<string, unknown> = {};
+  for (const [key, read] of bgpFields) {
+    if (!(key in from)) continue;
+    const v = from[key];
+    const out = v === null || v === undefined ? v : read(v);
+    if (out === undefined && v !== undefined) return undefined;
+    bgp[key] = out;
+  }
+  return { kind: 'Node', metadata, spec: { bgp: bgp as z.output<typeof NodeBGPSpec> } };
+}

@@ -31,6 +31,15 @@ function ipv6Of(text: string): ipaddr.IPv6 | null {
 }
 
 /**
+ * True when an IPv6 address is IPv4-mapped (`::ffff:a.b.c.d`): the parts read directly, where
+ * ipaddr.js's `isIPv4MappedAddress()` matches the address against its whole table of special ranges.
+ */
+function isV4Mapped(v6: ipaddr.IPv6): boolean {
+  const p = v6.parts;
+  return p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0xffff;
+}
+
+/**
  * Parses an IP address, or returns null. An IPv6 zone id (`fe80::1%eth0`) is refused: it would
  * reach protocol names and neighbor lines, where BIRD rejects it.
  */
@@ -40,7 +49,7 @@ export function parseIp(text: string): Address | null {
   if (octets) return { family: 'ipv4', text: octets.join('.') };
   const v6 = ipv6Of(text);
   if (!v6) return null;
-  if (v6.isIPv4MappedAddress()) return { family: 'ipv4', text: v6.toIPv4Address().toString() };
+  if (isV4Mapped(v6)) return { family: 'ipv4', text: v6.toIPv4Address().toString() };
   return { family: 'ipv6', text: v6.toRFC5952String() };
 }
 
@@ -69,7 +78,7 @@ export function parseNetwork(text: string): Network | null {
   const octets = ipv4Octets(host);
   const v6 = octets ? null : ipv6Of(host);
   if (!octets && !v6) return null;
-  if (v6?.isIPv4MappedAddress()) return parseNetwork(`${v6.toIPv4Address().toString()}${slash < 0 ? '' : text.slice(slash)}`);
+  if (v6 && isV4Mapped(v6)) return parseNetwork(`${v6.toIPv4Address().toString()}${slash < 0 ? '' : text.slice(slash)}`);
   const max = v6 ? 128 : 32;
   const lenText = slash < 0 ? String(max) : text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max) return null;
@@ -80,7 +89,10 @@ export function parseNetwork(text: string): Network | null {
     return { family: 'ipv4', address: octets.join('.'), cidr: `${net}/${length}`, length };
   }
   const parts = v6!.parts.map((part, i) => (length >= (i + 1) * 16 ? part : length <= i * 16 ? 0 : part & (0xffff << (16 - (length - i * 16))) & 0xffff));
-  return { family: 'ipv6', address: v6!.toRFC5952String(), cidr: `${new ipaddr.IPv6(parts).toRFC5952String()}/${length}`, length };
+  const address = v6!.toRFC5952String();
+  // An address without host bits is its own network: one text, not two.
+  const masked = parts.every((part, i) => part === v6!.parts[i]) ? address : new ipaddr.IPv6(parts).toRFC5952String();
+  return { family: 'ipv6', address, cidr: `${masked}/${length}`, length };
 }
 
 /** True when `ip` lies inside `net`. */

@@ -78,11 +78,14 @@ function validate(w: Watched, obj: KubernetesObject): Validated {
 }
 
 /**
- * The informer's cache entry of a listed object: its identity and version (all the cache compares)
- * and the object already validated. The raw object is dropped as soon as it is validated, so that
- * a large list is held once, as resources, not also as the API's full objects.
+ * The informer's cache entry of a listed object: its identity and version (all the cache compares),
+ * and the object already validated until the informer hands it on (then dropped). The raw object
+ * is dropped as soon as it is validated, so that a large list is held once, as resources, not also
+ * as the API's full objects.
  */
-const listed = new WeakMap<KubernetesObject, Validated>();
+interface ListedEntry extends KubernetesObject {
+  validated: Validated | undefined;
+}
 
 /**
  * Lists a collection as plain JSON, with the client's own connection settings (server, TLS,
@@ -103,8 +106,7 @@ async function listRaw(kc: KubeConfig, w: Watched): Promise<KubernetesListObject
     obj.kind = w.kind;
     obj.apiVersion = w.apiVersion;
     const { name, namespace, resourceVersion } = obj.metadata ?? {};
-    const entry: KubernetesObject = { metadata: { name, namespace, resourceVersion } };
-    listed.set(entry, documentToResource(obj, `${w.path}/${name ?? '?'}`));
+    const entry: ListedEntry = { metadata: { name, namespace, resourceVersion }, validated: documentToResource(obj, `${w.path}/${name ?? '?'}`) };
     items.push(entry);
   }
   return { ...(list.outer as unknown as KubernetesListObject<KubernetesObject>), items };
@@ -192,7 +194,9 @@ class KubernetesSource implements Source {
     const informer = makeInformer(this.kc, w.path, w.list);
     const upsert = (obj: KubernetesObject) => {
       // A listed object was validated as it was listed; one from the watch is validated now.
-      const r = listed.get(obj) ?? validate(w, obj);
+      const entry = obj as Partial<ListedEntry>;
+      const r = entry.validated ?? validate(w, obj);
+      if (entry.validated) entry.validated = undefined;
       for (const d of r.diagnostics) this.emit({ type: 'problem', diagnostic: d });
       if (r.resource) this.emit({ type: 'upsert', resource: r.resource });
     };

@@ -17,7 +17,7 @@ function keyOf(id: ResourceId): string {
  * few lines, not one per attempt.
  */
 export class SourceStates {
-  private readonly owned = new Map<string, Map<string, ResourceId>>();
+  private readonly owned = new Map<string, Map<string, Resource>>();
   private readonly resetting = new Map<string, Set<string>>();
   private readonly synced = new Set<string>();
   private readonly everSynced = new Set<string>();
@@ -81,7 +81,7 @@ export class SourceStates {
     const id = idOf(resource);
     const key = keyOf(id);
     const before = this.snapshot.get(id.kind, id.name, id.namespace) ?? null;
-    this.owned.get(source)!.set(key, id);
+    this.owned.get(source)!.set(key, resource);
     this.resetting.get(source)?.add(key);
     if (this.snapshot.apply(resource)) this.changed({ before: before as Resource | null, after: resource });
   }
@@ -96,7 +96,7 @@ export class SourceStates {
   private listed(source: string): void {
     const seen = this.resetting.get(source);
     if (seen) {
-      for (const [k, id] of [...this.owned.get(source)!]) if (!seen.has(k)) this.remove(source, id);
+      for (const [k, resource] of [...this.owned.get(source)!]) if (!seen.has(k)) this.remove(source, idOf(resource));
       this.resetting.delete(source);
     }
     const since = this.outSince.get(source);

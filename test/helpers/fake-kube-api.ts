@@ -27,6 +27,12 @@ export class FakeKubeApi {
   private readonly store = new Map<string, Map<string, Obj>>();
   private readonly log: { rv: number; collection: string; type: string; obj: Obj }[] = [];
   private readonly watchers = new Set<Watcher>();
+  /**
+   * List bodies already serialized, by collection and namespace, until the next change (a real API
+   * server answers lists from its watch cache): a large list is not serialized again, in this
+   * process, on every request while the client under test runs on the same cores.
+   */
+  private readonly listBodies = new Map<string, string>();
   private held: (() => void)[] = [];
   private paused = false;
   /** Every path asked for (list or watch), so that tests can hold them against RBAC rules. */
@@ -122,8 +128,21 @@ export class FakeKubeApi {
   }
 
   private record(collection: string, type: string, obj: Obj): void {
+    this.listBodies.clear();
     this.log.push({ rv: this.rv, collection, type, obj });
     for (const w of this.watchers) if (w.collection === collection && (w.namespace === null || w.namespace === (obj.metadata.namespace ?? ''))) w.res.write(`${JSON.stringify({ type, object: obj })}\n`);
+  }
+
+  /** A list of a collection (in one namespace, or all), as JSON. */
+  private listBody(collection: string, namespace: string | null): string {
+    const key = `${collection}/${namespace ?? ''}`;
+    let body = this.listBodies.get(key);
+    if (body === undefined) {
+      const items = [...this.table(collection).values()].filter((o) => namespace === null || (o.metadata.namespace ?? '') === namespace);
+      body = JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items });
+      this.listBodies.set(key, body);
+    }
+    return body;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -149,10 +168,9 @@ export class FakeKubeApi {
     }
     const namespace = route[1] || null;
     const collection = route[2]!;
-    const items = [...this.table(collection).values()].filter((o) => namespace === null || (o.metadata.namespace ?? '') === namespace);
     if (url.searchParams.get('watch') !== 'true') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items }));
+      res.end(this.listBody(collection, namespace));
       return;
     }
     const from = Number(url.searchParams.get('resourceVersion') ?? '0');
