@@ -26,12 +26,17 @@ export type Node = z.infer<typeof Node>;
 
 const isIpOrCidr = (s: string) => (s.includes('/') ? isCidr(s) : isIp(s));
 
+/** A plain decimal AS number as `AsNumber` normalizes it, or undefined (the dotted form and anything odd go to the schema). */
+function plainAsNumber(v: unknown): string | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,10}$/.test(v) ? Number(v) : NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 4294967295 ? String(n) : undefined;
+}
+
 /** Readers of the BGP fields in their usual form (as `NodeBGPSpec` gives them), each undefined for anything else. */
 const bgpFields: readonly [string, (v: unknown) => string | undefined][] = [
   ['ipv4Address', (v) => (typeof v === 'string' && !v.includes(':') && isIpOrCidr(v) ? v : undefined)],
   ['ipv6Address', (v) => (typeof v === 'string' && v.includes(':') && isIpOrCidr(v) ? v : undefined)],
-  // A plain decimal AS number (the dotted form and anything odd go to the schema).
-  ['asNumber', (v) => ((typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^\d{1,10}$/.test(v)) ? (Number(v) >= 0 && Number(v) <= 4294967295 ? String(Number(v)) : undefined) : undefined)],
+  ['asNumber', plainAsNumber],
   ['routeReflectorClusterID', (v) => (typeof v === 'string' && isIpv4Text(v) ? v : undefined)],
 ];
 

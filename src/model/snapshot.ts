@@ -78,6 +78,15 @@ export class Snapshot {
 
   /** All resources of a kind, sorted by namespace and name so that results never depend on input order. */
   list<K extends ResourceKind>(kind: K): readonly ResourceByKind[K][] {
+    return this.sortedEntry(kind).items as readonly ResourceByKind[K][];
+  }
+
+  /** The keys (`namespace/name`) of `list(kind)`, in the same order: made once, not again by each reader of the list. */
+  keys(kind: ResourceKind): readonly string[] {
+    return this.sortedEntry(kind).keys;
+  }
+
+  private sortedEntry(kind: ResourceKind): { keys: readonly string[]; items: readonly Resource[] } {
     let entry = this.sorted.get(kind);
     if (!entry) {
       const table = this.table(kind);
@@ -85,7 +94,7 @@ export class Snapshot {
       entry = { keys, items: keys.map((k) => table.get(k)!) };
       this.sorted.set(kind, entry);
     }
-    return entry.items as readonly ResourceByKind[K][];
+    return entry;
   }
 
   /** How many resources of a kind are stored. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
+import { ipv4Value } from '../model/common.js';
 
 /** An address family as the two BIRD 1.6 daemons split them. */
 export type Family = 'ipv4' | 'ipv6';
@@ -10,15 +11,14 @@ export interface Address {
   readonly text: string;
 }
 
-const dotted = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** The four octets of a dotted-quad IPv4 address, or null (the hot path: no ipaddr.js objects). */
-function ipv4Octets(text: string): number[] | null {
-  const m = dotted.exec(text);
-  if (!m) return null;
-  const octets = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
-  return octets.every((o) => o <= 255) ? octets : null;
+/** True when a dotted quad has no part with a leading zero (`10.0.0.1`, not `10.00.0.1`): it is its own normal form. */
+function isNormalQuad(text: string): boolean {
+  for (let i = 0; i + 1 < text.length; i++) if (text.charCodeAt(i) === 48 && (i === 0 || text.charCodeAt(i - 1) === 46) && text.charCodeAt(i + 1) !== 46) return false;
+  return true;
 }
+
+/** The dotted-quad text of an IPv4 value. */
+const ipv4Text = (v: number) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 
 /** An IPv6 address parsed by ipaddr.js, or null; one parse, and none for text without a `:`. */
 function ipv6Of(text: string): ipaddr.IPv6 | null {
@@ -45,8 +45,8 @@ function isV4Mapped(v6: ipaddr.IPv6): boolean {
  */
 export function parseIp(text: string): Address | null {
   if (text.includes('%')) return null;
-  const octets = ipv4Octets(text);
-  if (octets) return { family: 'ipv4', text: octets.join('.') };
+  const v4 = ipv4Value(text);
+  if (v4 >= 0) return { family: 'ipv4', text: isNormalQuad(text) ? text : ipv4Text(v4) };
   const v6 = ipv6Of(text);
   if (!v6) return null;
   if (isV4Mapped(v6)) return { family: 'ipv4', text: v6.toIPv4Address().toString() };
@@ -63,8 +63,6 @@ export interface Network {
   readonly length: number;
 }
 
-/** An IPv4 address as a 32-bit number. */
-const v4Value = (octets: readonly number[]) => ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
 /** The top `length` bits of an IPv4 value. */
 const v4Masked = (value: number, length: number) => (length === 0 ? 0 : (value & (~0 << (32 - length))) >>> 0);
 
@@ -75,18 +73,18 @@ const v4Masked = (value: number, length: number) => (length === 0 ? 0 : (value &
 export function parseNetwork(text: string): Network | null {
   const slash = text.indexOf('/');
   const host = slash < 0 ? text : text.slice(0, slash);
-  const octets = ipv4Octets(host);
-  const v6 = octets ? null : ipv6Of(host);
-  if (!octets && !v6) return null;
+  const v4 = ipv4Value(host);
+  const v6 = v4 >= 0 ? null : ipv6Of(host);
+  if (v4 < 0 && !v6) return null;
   if (v6 && isV4Mapped(v6)) return parseNetwork(`${v6.toIPv4Address().toString()}${slash < 0 ? '' : text.slice(slash)}`);
   const max = v6 ? 128 : 32;
   const lenText = slash < 0 ? String(max) : text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max) return null;
   const length = Number(lenText);
-  if (octets) {
-    const masked = v4Masked(v4Value(octets), length);
-    const net = [masked >>> 24, (masked >>> 16) & 255, (masked >>> 8) & 255, masked & 255].join('.');
-    return { family: 'ipv4', address: octets.join('.'), cidr: `${net}/${length}`, length };
+  if (v4 >= 0) {
+    const address = isNormalQuad(host) ? host : ipv4Text(v4);
+    const masked = v4Masked(v4, length);
+    return { family: 'ipv4', address, cidr: `${masked === v4 ? address : ipv4Text(masked)}/${length}`, length };
   }
   const parts = v6!.parts.map((part, i) => (length >= (i + 1) * 16 ? part : length <= i * 16 ? 0 : part & (0xffff << (16 - (length - i * 16))) & 0xffff));
   const address = v6!.toRFC5952String();
@@ -98,9 +96,9 @@ export function parseNetwork(text: string): Network | null {
 /** True when `ip` lies inside `net`. */
 export function networkContains(net: Network, ip: Address): boolean {
   if (net.family !== ip.family) return false;
-  const octets = ipv4Octets(ip.text);
-  const base = ipv4Octets(net.cidr.slice(0, net.cidr.indexOf('/')));
-  if (octets && base) return v4Masked(v4Value(octets), net.length) === v4Value(base);
+  const v4 = ipv4Value(ip.text);
+  const base = ipv4Value(net.cidr.slice(0, net.cidr.indexOf('/')));
+  if (v4 >= 0 && base >= 0) return v4Masked(v4, net.length) === base;
   const parsed = ipaddr.parse(ip.text);
   const baseAddr = ipaddr.parse(net.cidr.slice(0, net.cidr.indexOf('/')));
   return parsed.kind() === baseAddr.kind() && parsed.match(baseAddr, net.length);

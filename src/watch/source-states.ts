@@ -80,10 +80,13 @@ export class SourceStates {
   private upsert(source: string, resource: Resource): void {
     const id = idOf(resource);
     const key = keyOf(id);
-    const before = this.snapshot.get(id.kind, id.name, id.namespace) ?? null;
+    // Changes count once every source has listed (the first run renders everything): until then,
+    // tens of thousands of listed objects need no lookup of what was there before.
+    const reported = this.allSyncedOnce();
+    const before = reported ? (this.snapshot.get(id.kind, id.name, id.namespace) ?? null) : null;
     this.owned.get(source)!.set(key, resource);
     this.resetting.get(source)?.add(key);
-    if (this.snapshot.apply(resource)) this.changed({ before: before as Resource | null, after: resource });
+    if (this.snapshot.apply(resource) && reported) this.changed({ before: before as Resource | null, after: resource });
   }
 
   private remove(source: string, id: ResourceId): void {

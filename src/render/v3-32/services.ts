@@ -88,19 +88,18 @@ function serviceIndex(store: RenderStore, snapshot: Snapshot, ranges: Ranges): S
     }
   }
   const index: ServiceIndex332 = { snapshot, serviceRev, sliceRev, ranges: key, serviceOfSlice: new Map(), slicesOf: new Map(), contributions: new Map(), everyNode: new Map(), byNode: new Map() };
-  // A full build walks the lists: each object is at hand, not looked up again by its key.
-  for (const slice of snapshot.list('EndpointSlice')) regroup(index, snapshot, keyOf(slice), slice);
-  for (const svc of snapshot.list('Service')) {
-    const k = keyOf(svc);
-    setContribution(index, k, contributionOf(snapshot, index, k, ranges, svc));
-  }
+  // A full build walks the lists: each object is at hand, not looked up again by its key, and
+  // the snapshot's keys are this index's keys (`namespace/name`, the namespace defaulted).
+  const slices = snapshot.list('EndpointSlice');
+  const sliceKeys = snapshot.keys('EndpointSlice');
+  for (let i = 0; i < slices.length; i++) regroup(index, snapshot, sliceKeys[i]!, slices[i]);
+  const services = snapshot.list('Service');
+  const serviceKeys = snapshot.keys('Service');
+  for (let i = 0; i < services.length; i++) setContribution(index, serviceKeys[i]!, contributionOf(snapshot, index, serviceKeys[i]!, ranges, services[i]));
   store.serviceIndex332 = index;
   return index;
 }
 
-function keyOf(r: Service | EndpointSlice): string {
-  return `${r.metadata.namespace || 'default'}/${r.metadata.name}`;
-}
 
 /** Moves a slice (found by its key unless given) to the Service it names now; returns the Services whose slices changed. */
 function regroup(index: ServiceIndex332, snapshot: Snapshot, sliceKey: string, given?: EndpointSlice): string[] {
