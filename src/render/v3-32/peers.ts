@@ -129,20 +129,24 @@ export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo)
   const keep = ctx.store.keepsNodeViews;
   const known = keep ? ctx.store.meshPeers332.get(entries) : undefined;
   if (known?.viewer === viewer) return known.peers;
-  const out: PeerView[] = [];
+  // Made at its full length and cut to what it holds (a mesh's list grown by pushes is allocated
+  // about three times over, on every change of any node).
+  const out: PeerView[] = new Array(entries.length);
+  let n = 0;
   const views = ctx.store.meshPeerViews332[ctx.family === 'ipv4' ? 0 : 1];
   for (const e of entries) {
     if (e.ip === ctx.address || e.info.rrClusterId || e.duplicateOf) continue;
     // Each view is kept per node object, so after a change of another node it is the same object,
     // and its text is not made again.
     const kept = views.get(e.info);
-    if (kept && kept.made === viewer && kept.view.peerIp === e.ip && kept.view.port === effectivePort(facts, e.info) && kept.view.asNumber === (e.info.asNumber || facts.global.asNumber)) out.push(kept.view);
+    if (kept && kept.made === viewer && kept.view.peerIp === e.ip && kept.view.port === effectivePort(facts, e.info) && kept.view.asNumber === (e.info.asNumber || facts.global.asNumber)) out[n++] = kept.view;
     else {
       const view = meshPeer(ctx, facts, e.info, e.ip, password);
       if (keep) views.set(e.info, { made: viewer, view });
-      out.push(view);
+      out[n++] = view;
     }
   }
+  out.length = n;
   const peers = sortedPeers(out);
   if (keep) ctx.store.meshPeers332.set(entries, { viewer, peers });
   return peers;
@@ -256,12 +260,16 @@ export function sortedPeers(peers: PeerView[]): PeerView[] {
 }
 
 /** Two lists sorted by protocol name as one (the mesh is long and kept sorted; the others are few). */
-export function mergedPeers(a: readonly PeerView[], b: readonly PeerView[]): PeerView[] {
-  const out: PeerView[] = [];
+export function mergedPeers(a: readonly PeerView[], b: readonly PeerView[]): readonly PeerView[] {
+  // A node without other peers (most of a mesh) gets the mesh list itself: no copy of thousands.
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: PeerView[] = new Array(a.length + b.length);
   let i = 0;
   let j = 0;
-  while (i < a.length && j < b.length) out.push(compareText(a[i]!.name, b[j]!.name) <= 0 ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = compareText(a[i]!.name, b[j]!.name) <= 0 ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
   return out;
 }
