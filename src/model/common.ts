@@ -56,7 +56,7 @@ export function plainObject(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype ? (v as Record<string, unknown>) : undefined;
 }
 
-/** A label or annotation map of string values as `StringMap` gives it (a copy; {} when absent), or undefined. */
+/** A label or annotation map of string values as `StringMap` gives it (a copy; the shared empty map when absent or empty), or undefined. */
 export function plainStringMap(v: unknown): Record<string, string> | undefined {
   if (v === undefined) return noStrings;
   const m = plainObject(v);
