@@ -150,8 +150,9 @@ export async function daemonColdStart(size: number, shape: Shape, runs: number, 
     // A running API server answers lists from its watch cache: each list the daemon asks for is
     // made once before the runs, so that serializing it (in this process, on the same cores) is not
     // timed as the daemon's.
-    for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices', '/api/v1/namespaces/kube-system/secrets']) await (await fetch(`http://127.0.0.1:${kube.port}${path}`)).arrayBuffer();
-    const env = { PATH: process.env.PATH ?? '', ETCD_ENDPOINTS: etcd.endpoint, KUBECONFIG: join(dir, 'kubeconfig'), NAMESPACE: 'kube-system' };
+    const namespace = 'kube-system';
+    for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices', `/api/v1/namespaces/${namespace}/secrets`]) await (await fetch(`http://127.0.0.1:${kube.port}${path}`)).arrayBuffer();
+    const env = { PATH: process.env.PATH ?? '', ETCD_ENDPOINTS: etcd.endpoint, KUBECONFIG: join(dir, 'kubeconfig'), NAMESPACE: namespace };
     const samples: Awaited<ReturnType<typeof oneRun>>[] = [];
     for (let i = 0; i < runs; i++) {
       const out = join(dir, `out-${i}`);

@@ -158,8 +158,11 @@ function addressText(ok: (s: string) => boolean, message: string) {
   });
 }
 
+/** True when `text` is an IP address, or an IP with a prefix length. */
+export const isIpOrCidr = (text: string) => (text.includes('/') ? isCidr(text) : isIp(text));
+
 /** An IP address, or an IP with a prefix length (a bare IP is a host route). */
-export const IpOrCidr = addressText((s) => (s.includes('/') ? isCidr(s) : isIp(s)), 'not an IP address or CIDR');
+export const IpOrCidr = addressText(isIpOrCidr, 'not an IP address or CIDR');
 /** A CIDR such as 10.0.0.0/16. */
 export const Cidr = addressText(isCidr, 'not a CIDR (address/length)');
 /** A plain IP address (no prefix length). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ObjectMeta, isIp, none, plainMeta, plainObject, plainStrings, zoneIdMessage } from './common.js';
+import { ObjectMeta, ipv4Value, isIp, none, plainMeta, plainObject, plainStrings, zoneIdMessage } from './common.js';
 
 /** The label that ties an EndpointSlice to its Service (same namespace). */
 export const serviceNameLabel = 'kubernetes.io/service-name';
@@ -59,7 +59,7 @@ function plainEndpoint(v: unknown, ok: (a: string) => boolean): ReturnType<typeo
   return { addresses, conditions: conditionsOf(ready), nodeName };
 }
 
-const addressCheck = { IPv4: (a: string) => isIp(a) && !a.includes(':'), IPv6: (a: string) => isIp(a) && a.includes(':'), FQDN: () => true } as const;
+const addressCheck = { IPv4: (a: string) => ipv4Value(a) >= 0, IPv6: (a: string) => isIp(a) && a.includes(':'), FQDN: () => true } as const;
 
 /** An EndpointSlice in its usual form read as `EndpointSlice` reads it, or undefined (see common.ts). */
 export function plainEndpointSlice(obj: Record<string, unknown>): EndpointSlice | undefined {

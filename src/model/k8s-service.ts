@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { IpAddress, ObjectMeta, isIp, none, orNull, plainMeta, plainObject, plainStrings, zoneIdMessage } from './common.js';
 
+/** A cluster IP as a Service gives it: an address, empty, or `None` (headless). */
+const isClusterIp = (s: string) => s === '' || s === 'None' || isIp(s);
+
 const ClusterIp = z.string().superRefine((s, ctx) => {
-  if (s !== '' && s !== 'None' && !isIp(s)) ctx.addIssue({ code: 'custom', message: s.includes('%') ? zoneIdMessage(s) : 'not an IP address (or "None")' });
+  if (!isClusterIp(s)) ctx.addIssue({ code: 'custom', message: s.includes('%') ? zoneIdMessage(s) : 'not an IP address (or "None")' });
 });
 
 /** An IP family as Kubernetes names it in `spec.ipFamilies` and `EndpointSlice.addressType`. */
@@ -65,7 +68,6 @@ function serviceDefaults(s: z.output<typeof ServiceShape>) {
 export const Service = ServiceShape.transform(serviceDefaults);
 export type Service = z.infer<typeof Service>;
 
-const isClusterIp = (s: string) => s === '' || s === 'None' || isIp(s);
 const isFamily = (s: string) => s === 'IPv4' || s === 'IPv6';
 
 /** A value of a nullish field (null when absent) if `ok`, else undefined. */

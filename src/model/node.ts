@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { AsNumber, IpOrCidr, ObjectMeta, isCidr, isIp, plainMeta, plainObject } from './common.js';
+import { AsNumber, IpOrCidr, ObjectMeta, ipv4Value, isIpOrCidr, plainMeta, plainObject } from './common.js';
 
-/** True when `s` is an IPv4 address as Calico writes router and cluster ids. */
-const isIpv4Text = (s: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(s) && s.split('.').every((o) => Number(o) <= 255);
+/** True when `s` is an IPv4 address as Calico writes router and cluster ids (a dotted quad). */
+const isIpv4Text = (s: string) => ipv4Value(s) >= 0;
 const Ipv4Text = z.string().refine(isIpv4Text, 'not an IPv4 address');
 
 /** The BGP part of a Calico Node. */
@@ -23,8 +23,6 @@ export const Node = z.object({
     .transform((s) => ({ bgp: s?.bgp ?? null })),
 });
 export type Node = z.infer<typeof Node>;
-
-const isIpOrCidr = (s: string) => (s.includes('/') ? isCidr(s) : isIp(s));
 
 /** A plain decimal AS number as `AsNumber` normalizes it, or undefined (the dotted form and anything odd go to the schema). */
 function plainAsNumber(v: unknown): string | undefined {

@@ -100,7 +100,6 @@ function serviceIndex(store: RenderStore, snapshot: Snapshot, ranges: Ranges): S
   return index;
 }
 
-
 /** Moves a slice (found by its key unless given) to the Service it names now; returns the Services whose slices changed. */
 function regroup(index: ServiceIndex332, snapshot: Snapshot, sliceKey: string, given?: EndpointSlice): string[] {
   const slash = sliceKey.indexOf('/');
