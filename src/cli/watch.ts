@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Daemon } from '../watch/daemon.js';
-import { bulkLoading } from './bulk-load.js';
+import { daemonHeap } from './bulk-load.js';
 import { startDriftCheck } from '../watch/drift.js';
 import { daemonHealth, startHealthServer } from '../watch/health.js';
 import { createLogger } from '../watch/logger.js';
@@ -106,9 +106,8 @@ async function run(daemon: Daemon, settings: WatchSettings, logger: Logger, metr
   const signalled = untilSignal();
   // Retry timers do not hold the process (so that a stop never waits for them): this does, until the stop.
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  // The first lists come in bulk; once the first run is done, changes come one at a time.
-  bulkLoading(true);
-  void daemon.firstRun.finally(() => bulkLoading(false));
+  // The first lists come in bulk, then changes one at a time: neither gains from pretenuring.
+  daemonHeap();
   // start() resolves after the first sync; only its failure matters here.
   const failed = daemon.start().then(() => new Promise<never>(() => undefined));
   const stopDrift = startDrift(daemon, settings, logger, metrics);

@@ -25,6 +25,44 @@ import type { MeshView, PeerView } from './view/view-types.js';
 import type { WindowsPeering } from './view/windows-view.js';
 
 /**
+ * A value derived from one object, kept for the latest such object only: what a WeakMap would do
+ * for keys that are made anew on every change (a node list, a mesh's entries) and never come back.
+ * A WeakMap there costs a daemon more than it keeps: V8's young-generation collector holds a
+ * WeakMap's values strongly and drops an entry whose key died only after, so a value that was
+ * alive at one young collection is promoted to the old generation at the next even when its key
+ * died in between (a 5,000-node mesh's peer list, every change); where a value reaches its key,
+ * the entry stays until a full collection. This keeps one value, and drops it when replaced.
+ */
+/** A node's mesh view (Calico v3.17) with its diagnostics. */
+interface MeshViewMemo {
+  readonly view: MeshView;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** The sorted v3.32 mesh peers of the last node rendered, with the key of its viewpoint. */
+interface MeshPeers332 {
+  readonly viewer: string;
+  readonly peers: readonly PeerView[];
+}
+
+export class Latest<K extends object, V> {
+  private key: K | undefined = undefined;
+  private value: V | undefined = undefined;
+
+  /** The value kept for `key`, if `key` is the latest key set. */
+  get(key: K): V | undefined {
+    return this.key === key ? this.value : undefined;
+  }
+
+  /** Keeps `value` for `key`, dropping what was kept for the previous key; returns `value`. */
+  set(key: K, value: V): V {
+    this.key = key;
+    this.value = value;
+    return value;
+  }
+}
+
+/**
  * The incremental state of rendering: every value derived from the snapshot and kept between
  * renders, so that a change costs time in proportion to the change. Render functions are pure
  * apart from this store, which the caller owns and passes in: the daemon keeps one per snapshot
@@ -33,7 +71,9 @@ import type { WindowsPeering } from './view/windows-view.js';
  * The rule every cache here depends on: a resource in the snapshot is never mutated, and keeps
  * its identity (the same object) while it is unchanged. Derived values are keyed by those
  * objects (and by derived objects, which follow the same rule), so a changed resource is a new
- * key and its old derivations are simply not found again (and collected with their key).
+ * key and its old derivations are simply not found again (and collected with their key). Values
+ * derived from a whole list that is new after every change are kept only for the latest list
+ * (`Latest`, not a WeakMap).
  */
 export class RenderStore {
   private version: CalicoVersion | undefined = undefined;
@@ -66,12 +106,12 @@ export class RenderStore {
   readonly blocks = new WeakMap<BlockAffinity, BlockFact | null>();
   /** Parsed BGPPeers with their problems. */
   readonly peerSpecs = new WeakMap<BGPPeer, PeerSpecEntry>();
-  /** Per node list, in a store that renders every node: its nodes by label. */
-  readonly labelIndexes = new WeakMap<readonly NodeInfo[], NodeLabelIndex>();
-  /** Per BGPPeer list and node list, in a store that renders every node: each node's BGPPeers. */
-  readonly memberships = new WeakMap<readonly PeerSpec[], WeakMap<readonly NodeInfo[], ReadonlyMap<string, Membership>>>();
-  /** Per node list: what each BGPPeer means for the whole cluster. */
-  readonly peerSides = new WeakMap<readonly NodeInfo[], Map<PeerSpec, PeerSides>>();
+  /** For the latest node list, in a store that renders every node: its nodes by label. */
+  readonly labelIndexes = new Latest<readonly NodeInfo[], NodeLabelIndex>();
+  /** For the latest BGPPeer list and node list, in a store that renders every node: each node's BGPPeers. */
+  readonly memberships = new Latest<readonly PeerSpec[], Latest<readonly NodeInfo[], ReadonlyMap<string, Membership>>>();
+  /** For the latest node list: what each BGPPeer means for the whole cluster. */
+  readonly peerSides = new Latest<readonly NodeInfo[], Map<PeerSpec, PeerSides>>();
   /** The service routes per node, patched in place after Service and Endpoints changes. */
   serviceIndex: ServiceIndex | null = null;
   /** Calico v3.32's service routes (from EndpointSlices), patched in place after Service and slice changes. */
@@ -80,12 +120,12 @@ export class RenderStore {
   readonly serviceContributions = new WeakMap<Service, ServiceContribution>();
   /** A node's two mesh peer views per family slot, as its neighbours see it. */
   readonly meshPeers = new WeakMap<NodeInfo, [MeshPeerViews | undefined, MeshPeerViews | undefined]>();
-  /** Per mesh (entries array): the mesh views of the last few nodes rendered. */
-  readonly meshViews = new WeakMap<readonly MeshEntry[], Map<NodeInfo, { readonly view: MeshView; readonly diagnostics: readonly Diagnostic[] }>>();
+  /** Per family, for the latest mesh (entries array): the mesh views of the last few nodes rendered. */
+  readonly meshViews = [new Latest<readonly MeshEntry[], Map<NodeInfo, MeshViewMemo>>(), new Latest<readonly MeshEntry[], Map<NodeInfo, MeshViewMemo>>()] as const;
   /** Per family (IPv4, IPv6) and node: the last v3.32 mesh peer view made of it, with the key of what it was made for. */
   readonly meshPeerViews332 = [new WeakMap<NodeInfo, { readonly made: string; readonly view: PeerView }>(), new WeakMap<NodeInfo, { readonly made: string; readonly view: PeerView }>()] as const;
-  /** Per mesh (entries array) of a family: the sorted v3.32 mesh peers of the last node rendered, with the key of its viewpoint. */
-  readonly meshPeers332 = new WeakMap<readonly MeshEntry[], { readonly viewer: string; readonly peers: readonly PeerView[] }>();
+  /** Per family, for the latest mesh (entries array): the sorted v3.32 mesh peers of the last node rendered, with the key of its viewpoint. */
+  readonly meshPeers332 = [new Latest<readonly MeshEntry[], MeshPeers332>(), new Latest<readonly MeshEntry[], MeshPeers332>()] as const;
   /** A peer's Windows form. */
   readonly windowsPeerings = new WeakMap<PeerView, WindowsPeering>();
   /**
@@ -94,8 +134,8 @@ export class RenderStore {
    * gets the same object back, and with it the peer text kept for it.
    */
   readonly peerViews = new WeakMap<object, { readonly made: string; readonly view: PeerView }>();
-  /** Per IPPool list: the pools of each family (see `poolsOf`). */
-  readonly pools = new WeakMap<readonly IPPool[], Partial<Record<Family, readonly PoolInfo[]>>>();
+  /** For the latest IPPool list: the pools of each family (see `poolsOf`). */
+  readonly pools = new Latest<readonly IPPool[], Partial<Record<Family, readonly PoolInfo[]>>>();
   /** The v3.32 lines before a peer's neighbor line, per TTL security and local AS: one list for all the peers that have them. */
   readonly peerBeforeLines = new Map<string, readonly string[]>();
   /** Per v3.32 peer record: the parts of its view that do not depend on the node that has it. */

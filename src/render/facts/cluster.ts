@@ -150,11 +150,13 @@ function patchedCore(store: RenderStore, snapshot: Snapshot, previous: ClusterFa
     else nodeList.splice(at, 0, info);
     updates.set(name, info);
   }
-  const oldInfo = (name: string) => previous.nodes.get(name);
-  const patch = (family: Family) => patchMesh(previous.mesh[family], oldInfo, updates, family) ?? meshOf(nodeList, previous.global, family);
   return {
     global: previous.global, nodes: previous.nodes.with(updates), nodeList, nodeConfigs: previous.nodeConfigs, defaultConfig: previous.defaultConfig,
-    mesh: { ipv4: patch('ipv4'), ipv6: patch('ipv6') }, coreDiagnostics: previous.coreDiagnostics,
+    mesh: { ipv4: patchedMesh(previous, nodeList, updates, 'ipv4'), ipv6: patchedMesh(previous, nodeList, updates, 'ipv6') }, coreDiagnostics: previous.coreDiagnostics,
   };
 }
 
+/** One family's mesh after node changes: the previous one patched, or built again from the node list. */
+function patchedMesh(previous: ClusterFacts, nodeList: readonly NodeInfo[], updates: ReadonlyMap<string, NodeInfo | null>, family: Family): MeshFamily {
+  return patchMesh(previous.mesh[family], previous.nodes, updates, family) ?? meshOf(nodeList, previous.global, family);
+}

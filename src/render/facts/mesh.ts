@@ -47,14 +47,14 @@ export function meshOf(nodeList: readonly NodeInfo[], global: GlobalSettings, fa
  * to the change. Null when it must be rebuilt: no owner index (mesh off, or shared addresses
  * before), or a changed node now shares an address with another.
  */
-export function patchMesh(previous: MeshFamily, oldInfo: (name: string) => NodeInfo | undefined, updates: ReadonlyMap<string, NodeInfo | null>, family: Family): MeshFamily | null {
+export function patchMesh(previous: MeshFamily, oldNodes: Pick<Overlay<string, NodeInfo>, 'get'>, updates: ReadonlyMap<string, NodeInfo | null>, family: Family): MeshFamily | null {
   const owners = previous.owners;
   if (!owners) return null;
   const entries = previous.entries.slice();
   const ownerUpdates = new Map<string, string | null>();
   const ownerOf = (ip: string) => (ownerUpdates.has(ip) ? ownerUpdates.get(ip) ?? undefined : owners.get(ip));
   for (const [name, info] of updates) {
-    const old = oldInfo(name);
+    const old = oldNodes.get(name);
     const oldIp = old ? ipOf(old, family) : '';
     if (oldIp) {
       const at = lowerBound(entries, name, byNode);

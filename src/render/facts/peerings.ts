@@ -2,7 +2,7 @@ import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Snapshot } from '../../model/snapshot.js';
 import { parseIp, type Family } from '../addresses.js';
 import type { Selector } from '../selector.js';
-import type { RenderStore } from '../store.js';
+import { Latest, type RenderStore } from '../store.js';
 import { localWorkloadPeer } from '../../model/workload-endpoint-status.js';
 import type { ClusterFacts, NodeInfo, PeerSpec } from './cluster.js';
 import { NodeLabelIndex } from './node-index.js';
@@ -170,15 +170,12 @@ const noMembership: Membership = Object.freeze({ local: [], reverse: [] });
 /** The label index of a store's node list, for a store that renders every node (none for others). */
 function labelIndex(store: RenderStore, facts: ClusterFacts): NodeLabelIndex | undefined {
   if (store.keepsNodeViews) return undefined;
-  let index = store.labelIndexes.get(facts.nodeList);
-  if (!index) store.labelIndexes.set(facts.nodeList, (index = new NodeLabelIndex(facts.nodeList)));
-  return index;
+  return store.labelIndexes.get(facts.nodeList) ?? store.labelIndexes.set(facts.nodeList, new NodeLabelIndex(facts.nodeList));
 }
 
 /** Each node's BGPPeers by node name, once per node list and BGPPeer list (a store that renders every node). */
 function membership(store: RenderStore, facts: ClusterFacts): ReadonlyMap<string, Membership> {
-  let byNodes = store.memberships.get(facts.peers);
-  if (!byNodes) store.memberships.set(facts.peers, (byNodes = new WeakMap()));
+  const byNodes = store.memberships.get(facts.peers) ?? store.memberships.set(facts.peers, new Latest());
   let out = byNodes.get(facts.nodeList);
   if (out) return out;
   const index = labelIndex(store, facts);
@@ -224,28 +221,34 @@ export interface PeerSides {
 }
 
 function sidesOf(store: RenderStore, facts: ClusterFacts, p: PeerSpec, rules: PeeringRules): PeerSides {
-  let byPeer = store.peerSides.get(facts.nodeList);
-  if (!byPeer) store.peerSides.set(facts.nodeList, (byPeer = new Map()));
+  const byPeer = store.peerSides.get(facts.nodeList) ?? store.peerSides.set(facts.nodeList, new Map());
   let sides = byPeer.get(p);
-  if (!sides) {
-    // Lists over all nodes are built only for the BGPPeers a node takes part in, once per node list.
-    let local: readonly NodeInfo[] | undefined;
-    let forward: readonly PeerRecord[] | undefined;
-    let reverse: readonly PeerRecord[] | undefined;
-    sides = {
-      get local() {
-        return (local ??= localNodes(facts, p, labelIndex(store, facts)));
-      },
-      get forward() {
-        return (forward ??= forwardRecords(facts, p, rules, labelIndex(store, facts)));
-      },
-      get reverse() {
-        return (reverse ??= reverseRecords(facts, p, rules, this.local));
-      },
-    };
-    byPeer.set(p, sides);
-  }
+  if (!sides) byPeer.set(p, (sides = new LazySides(store, facts, p, rules)));
   return sides;
+}
+
+/**
+ * A BGPPeer's sides, each list over all nodes built when first read: only for the BGPPeers a node
+ * takes part in, once per node list. Getters of a class, not closures in a literal (see `withWindows`).
+ */
+class LazySides implements PeerSides {
+  private localNodes: readonly NodeInfo[] | undefined;
+  private forwardRecords: readonly PeerRecord[] | undefined;
+  private reverseRecords: readonly PeerRecord[] | undefined;
+
+  constructor(private readonly store: RenderStore, private readonly facts: ClusterFacts, private readonly peer: PeerSpec, private readonly rules: PeeringRules) {}
+
+  get local(): readonly NodeInfo[] {
+    return (this.localNodes ??= localNodes(this.facts, this.peer, labelIndex(this.store, this.facts)));
+  }
+
+  get forward(): readonly PeerRecord[] {
+    return (this.forwardRecords ??= forwardRecords(this.facts, this.peer, this.rules, labelIndex(this.store, this.facts)));
+  }
+
+  get reverse(): readonly PeerRecord[] {
+    return (this.reverseRecords ??= reverseRecords(this.facts, this.peer, this.rules, this.local));
+  }
 }
 
 /** The reverse records of a BGPPeer: its local side's nodes, as the nodes it selects peer with them. */

@@ -4,12 +4,12 @@ import { effectiveAs, peeringRules317, type PeerRecord } from '../facts/peerings
 import { serviceRoutes } from '../facts/services.js';
 import type { BlockFact } from '../facts/blocks.js';
 import { communityRules } from '../view/communities.js';
-import { debugLine, familyViewBase, optionalFiles, passwordStatements, type NodeContext, type Profile } from '../view/context.js';
+import { debugLine, familyViewBase, optionalFiles, passwordStatements, withWindows, type NodeContext, type Profile } from '../view/context.js';
 import { meshView } from '../view/mesh-view.js';
 import { neighborLine, protocolName } from '../view/peers.js';
 import { kernelPoolRule, poolsOf } from '../view/pools.js';
 import type { BgpView, BlockView, FamilyView, NodeView317, PasswordDefine, PeerKind, PeerView } from '../view/view-types.js';
-import { windowsView, type WindowsView } from '../view/windows-view.js';
+import { windowsView } from '../view/windows-view.js';
 import { notRenderedWarnings317 } from './not-rendered.js';
 
 /** Calico v3.17: the output of confd's v3.17 templates (sections per peer kind, one export filter). */
@@ -27,10 +27,7 @@ function nodeView317(ctx: NodeContext): NodeView317 {
   const listenPort = self.listenPort ? { port: self.listenPort, scope: 'node' as const } : ctx.cluster.global.listenPort ? { port: ctx.cluster.global.listenPort, scope: 'global' as const } : null;
   const ipv4 = familyView317(ctx, 'ipv4');
   const ipv6 = familyView317(ctx, 'ipv6');
-  // The Windows part is built when first read (Windows targets, `view`): a Linux node of a large
-  // mesh would otherwise pay for thousands of PowerShell literals on every render.
-  let windows: WindowsView | undefined;
-  return {
+  const view = {
     viewVersion: 1,
     calicoVersion: '3.17',
     nodeName: self.name,
@@ -40,11 +37,9 @@ function nodeView317(ctx: NodeContext): NodeView317 {
     debugLine: debugLine(ctx.logLevel),
     ipv4,
     ipv6,
-    get windows() {
-      return (windows ??= windowsView(ctx.store, ipv4, ctx.routerId.id, effectiveAs(ctx.cluster, self)));
-    },
     optionalFiles: optionalFiles([ipv4, ipv6]),
-  };
+  } as const;
+  return withWindows(view, () => windowsView(ctx.store, ipv4, ctx.routerId.id, effectiveAs(ctx.cluster, self)));
 }
 
 /**

@@ -127,7 +127,8 @@ export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo)
   // entries array, new after any node change) and this are the same, the sorted list is reused.
   const viewer = `${self.name}|${ctx.viewKey}|${ctx.settings.meshRestartTime}|${password}`;
   const keep = ctx.store.keepsNodeViews;
-  const known = keep ? ctx.store.meshPeers332.get(entries) : undefined;
+  const memo = ctx.store.meshPeers332[ctx.family === 'ipv4' ? 0 : 1];
+  const known = keep ? memo.get(entries) : undefined;
   if (known?.viewer === viewer) return known.peers;
   // Made at its full length and cut to what it holds (a mesh's list grown by pushes is allocated
   // about three times over, on every change of any node).
@@ -148,7 +149,7 @@ export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo)
   }
   out.length = n;
   const peers = sortedPeers(out);
-  if (keep) ctx.store.meshPeers332.set(entries, { viewer, peers });
+  if (keep) memo.set(entries, { viewer, peers });
   return peers;
 }
 

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Family } from '../addresses.js';
 import { effectiveAs } from '../facts/peerings.js';
 import { communityRules } from '../view/communities.js';
-import { debugLine, familyViewBase, optionalFiles, passwordStatements, type NodeContext, type Profile } from '../view/context.js';
+import { debugLine, familyViewBase, optionalFiles, passwordStatements, withWindows, type NodeContext, type Profile } from '../view/context.js';
 import { poolsOf } from '../view/pools.js';
 import type { NodeView332, PasswordDefine } from '../view/view-types.js';
-import { windowsView, type WindowsView } from '../view/windows-view.js';
+import { windowsView } from '../view/windows-view.js';
 import { familyView317 } from '../v3-17/profile.js';
 import { filterFunctions } from './filters.js';
 import { peeringRules332 } from './peering-rules.js';
@@ -41,8 +41,7 @@ function nodeView332(ctx: NodeContext): NodeView332 {
   const settings = settings332(ctx.cluster.defaultConfig, ctx.snapshot, ctx.options.secretNamespace ?? 'kube-system', ctx.diagnostics);
   const ipv4 = familyView332(ctx, settings, 'ipv4');
   const ipv6 = familyView332(ctx, settings, 'ipv6');
-  let windows: WindowsView | undefined;
-  return {
+  const view = {
     viewVersion: 1,
     calicoVersion: '3.32',
     nodeName: ctx.self.name,
@@ -51,12 +50,10 @@ function nodeView332(ctx: NodeContext): NodeView332 {
     debugLine: debugLine(ctx.logLevel),
     ipv4,
     ipv6,
-    get windows() {
-      // Calico v3.32's Windows scripts keep v3.17's logic, without pending blocks.
-      return (windows ??= windowsView(ctx.store, familyView317({ ...ctx, diagnostics: [] }, 'ipv4', (blocks) => blocks.filter((b) => b.state !== 'pending')), ctx.routerId.id, effectiveAs(ctx.cluster, ctx.self)));
-    },
     optionalFiles: optionalFiles([ipv4, ipv6]),
-  };
+  } as const;
+  // Calico v3.32's Windows scripts keep v3.17's logic, without pending blocks.
+  return withWindows(view, () => windowsView(ctx.store, familyView317({ ...ctx, diagnostics: [] }, 'ipv4', (blocks) => blocks.filter((b) => b.state !== 'pending')), ctx.routerId.id, effectiveAs(ctx.cluster, ctx.self)));
 }
 
 function familyView332(ctx: NodeContext, settings: Settings332, family: Family): FamilyView332 {

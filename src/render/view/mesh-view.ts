@@ -33,7 +33,8 @@ export function meshView(store: RenderStore, facts: ClusterFacts, self: NodeInfo
   if (!facts.global.meshEnabled) return { state: 'disabled', disabled: true, routeReflector: false, rrClusterId, peers: [] };
   const entries = facts.mesh[family].entries;
   // A node that changes is a new NodeInfo in a new mesh: the node object and the entries say it all.
-  let byNode = store.meshViews.get(entries);
+  const memo = store.meshViews[family === 'ipv4' ? 0 : 1];
+  let byNode = memo.get(entries);
   const known = byNode?.get(self);
   if (known) {
     diagnostics.push(...known.diagnostics);
@@ -42,7 +43,7 @@ export function meshView(store: RenderStore, facts: ClusterFacts, self: NodeInfo
   const own: Diagnostic[] = [];
   const view: MeshView = { state: 'enabled', disabled: false, routeReflector: false, rrClusterId, peers: meshPeers(store, facts, entries, self, family, address, own) };
   diagnostics.push(...own);
-  if (!byNode) store.meshViews.set(entries, (byNode = new Map()));
+  byNode ??= memo.set(entries, new Map());
   if (byNode.size >= MESH_MEMO_NODES) byNode.delete(byNode.keys().next().value!);
   byNode.set(self, { view, diagnostics: own });
   return view;

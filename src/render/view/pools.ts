@@ -16,12 +16,11 @@ export interface PoolInfo {
 
 /**
  * IP pools of a family in key order; of two pools with the same CIDR the first by name wins (as
- * Calico). Kept in the store per IPPool list (the snapshot hands out a new list after any change).
+ * Calico). Kept in the store for the latest IPPool list (the snapshot hands out a new list after any change).
  */
 export function poolsOf(store: RenderStore, snapshot: Snapshot, family: Family): readonly PoolInfo[] {
   const list = snapshot.list('IPPool');
-  let byFamily = store.pools.get(list);
-  if (!byFamily) store.pools.set(list, (byFamily = {}));
+  const byFamily = store.pools.get(list) ?? store.pools.set(list, {});
   return (byFamily[family] ??= Object.freeze(poolsOfList(list, family)));
 }
 
