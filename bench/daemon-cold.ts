@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { TestEtcd } from '../test/helpers/etcd.js';
 import { FakeKubeApi } from '../test/helpers/fake-kube-api.js';
+import { followedCollections } from '../src/watch/kube-source.js';
 import { calicoBird } from './calico-bird.js';
 import { generateDocuments, nodeName, type Shape } from './generate.js';
 
@@ -151,7 +152,8 @@ export async function daemonColdStart(size: number, shape: Shape, runs: number, 
     // made once before the runs, so that serializing it (in this process, on the same cores) is not
     // timed as the daemon's.
     const namespace = 'kube-system';
-    for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices', `/api/v1/namespaces/${namespace}/secrets`]) await (await fetch(`http://127.0.0.1:${kube.port}${path}`)).arrayBuffer();
+    // What a `watch` beside etcd follows in the Kubernetes API (Calico v3.32, the default: EndpointSlices).
+    for (const { path } of followedCollections({ namespace, calicoResources: false, endpoints: 'EndpointSlice' })) await (await fetch(`http://127.0.0.1:${kube.port}${path}`)).arrayBuffer();
     const env = { PATH: process.env.PATH ?? '', ETCD_ENDPOINTS: etcd.endpoint, KUBECONFIG: join(dir, 'kubeconfig'), NAMESPACE: namespace };
     const samples: Awaited<ReturnType<typeof oneRun>>[] = [];
     for (let i = 0; i < runs; i++) {

@@ -86,6 +86,21 @@ describe('watch --datastore file', () => {
     assert.deepEqual(readdirSync(out).filter((e) => e.startsWith('..') && e !== '..data').length, 1, 'staging debris left');
   });
 
+  test('SIGINT (Ctrl-C in a terminal) stops it as SIGTERM does: exit 0 within 2 s, no staging debris', { skip: skipWithoutCalicoBird() }, async () => {
+    const dir = join(work, 'sigint');
+    const out = join(work, 'sigint-out');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'nodes.yaml'), y.node('a', '{ipv4Address: 10.0.0.1/24}') + y.node('b', '{ipv4Address: 10.0.0.2/24}'));
+    const w = startWatch(['--datastore', 'file', '-f', dir, '--node', 'a', '--out', out, '--no-reload']);
+    running.push(w);
+    await until('first render', async () => sameFiles(filesIn(out), await expectedFiles([dir], 'a')));
+    const { code, ms } = await w.stop('SIGINT');
+    assert.equal(code, 0, w.output());
+    assert.ok(ms < 2000, `SIGINT took ${ms} ms`);
+    assert.match(w.output(), /"signal":"SIGINT".*"msg":"stopping"|"msg":"stopping".*"signal":"SIGINT"/);
+    assert.deepEqual(readdirSync(out).filter((e) => e.startsWith('..') && e !== '..data').length, 1, 'staging debris left');
+  });
+
   // Issue 13: a Node address with a zone id used to reach bird6.cfg as `Mesh_fe80__2%eth0`, which
   // bird6 rejects, so the check failed on every later change and nothing was applied any more.
   test('a Node address with a zone id is refused with object and field and blocks no later change', { skip: skipWithoutCalicoBird() }, async () => {

@@ -98,9 +98,9 @@ function plainServiceFields(v: unknown): ServiceFields | undefined {
 function plainIngress(v: unknown): { ip: string | null }[] | undefined {
   const status = plainObject(v);
   if (!status) return undefined;
-  if (status.loadBalancer === undefined) return [];
+  if (status.loadBalancer == null) return [];
   const lb = plainObject(status.loadBalancer);
-  if (!lb || !(lb.ingress === undefined || Array.isArray(lb.ingress))) return undefined;
+  if (!lb || !(lb.ingress == null || Array.isArray(lb.ingress))) return undefined;
   const ingress = (lb.ingress ?? []) as unknown[];
   const out: { ip: string | null }[] = [];
   for (const item of ingress) {

@@ -177,7 +177,7 @@ export function documentToResource(obj: Record<string, unknown>, file?: string):
   const schema = schemaFor(kind, apiVersion);
   // The usual form of a large kind is read without zod; anything else (and every problem) by the schema.
   const plain = schema && plainReaders.get(schema)?.(obj);
-  if (plain) return { resource: plain, diagnostics: warningDiagnostics(plain, file, () => objectOf(obj, plain.kind)) };
+  if (plain) return { resource: plain, diagnostics: warningDiagnostics(plain, file, obj) };
   if (!schema) {
     const what = kind ? `unknown kind ${kind} (${apiVersion || 'no apiVersion'})` : 'document has no kind';
     return { diagnostics: [{ severity: 'warning', file, object: kind ? `${kind}/${nameOf(obj)}` : undefined, message: `${what}, skipped` }] };
@@ -187,7 +187,7 @@ export function documentToResource(obj: Record<string, unknown>, file?: string):
   // The document itself is validated (zod returns new objects), copied only to rename a kind.
   const parsed = schema.safeParse(storedKind === kind ? obj : { ...obj, kind: storedKind });
   if (!parsed.success) return { diagnostics: zodDiagnostics(parsed.error, file, object) };
-  if (storedKind !== 'KubeNode') return { resource: parsed.data as Resource, diagnostics: warningDiagnostics(parsed.data as Resource, file, () => object) };
+  if (storedKind !== 'KubeNode') return { resource: parsed.data as Resource, diagnostics: warningDiagnostics(parsed.data as Resource, file, obj) };
   return kubeNodeResource(parsed.data as KubeNode, file, object);
 }
 
@@ -210,9 +210,12 @@ function schemaFor(kind: string, apiVersion: string): AnySchema | undefined {
   return groupSchemas[apiVersion]?.[kind];
 }
 
-function warningDiagnostics(resource: Resource, file: string | undefined, object: () => string): Diagnostic[] {
+/** The warnings about a read resource, naming the document it was read from (named only when there are some). */
+function warningDiagnostics(resource: Resource, file: string | undefined, obj: Record<string, unknown>): Diagnostic[] {
   const warnings = resourceWarnings(resource);
-  return warnings.length === 0 ? [] : warnings.map((w) => ({ severity: 'warning', file, object: object(), field: w.field, message: w.message }));
+  if (warnings.length === 0) return [];
+  const object = objectOf(obj, resource.kind);
+  return warnings.map((w) => ({ severity: 'warning', file, object, field: w.field, message: w.message }));
 }
 
 const annotationOfField: Record<string, string> = {

@@ -1,6 +1,9 @@
 import { compareText, lowerBound } from './sorted.js';
 import { idOf, resourceKinds, type Resource, type ResourceByKind, type ResourceId, type ResourceKind } from './resources.js';
 
+/** What `Snapshot.put` returns when an equal resource was already stored: nothing changed. */
+export const UNCHANGED: unique symbol = Symbol('unchanged');
+
 /**
  * The in-memory datastore: resources keyed by kind, namespace and name. Pure, no I/O.
  * `revision` rises on every change, so callers can tell cheaply whether anything moved.
@@ -49,26 +52,40 @@ export class Snapshot {
    * hold only the fields bird-confd reads, so an update of other fields is no change at all.
    */
   apply(resource: Resource): boolean {
+    return this.put(resource) !== UNCHANGED;
+  }
+
+  /**
+   * `apply` that says what it replaced: the resource stored before under the same kind,
+   * namespace and name, null when there was none, or UNCHANGED when an equal one is stored.
+   */
+  put(resource: Resource): Resource | null | typeof UNCHANGED {
     const id = idOf(resource);
     const table = this.table(id.kind);
     const key = keyOf(id);
     const old = table.get(key);
-    if (old !== undefined && (old === resource || JSON.stringify(old) === JSON.stringify(resource))) return false;
+    if (old !== undefined && (old === resource || JSON.stringify(old) === JSON.stringify(resource))) return UNCHANGED;
     table.set(key, resource);
     this.patchSorted(id.kind, key, resource, old !== undefined);
     this.touch(id.kind, key);
-    return true;
+    return old ?? null;
   }
 
   /** Removes a resource; returns whether it was there. */
   delete(id: ResourceId): boolean {
+    return this.take(id) !== null;
+  }
+
+  /** Removes a resource; returns it, or null when it was not there. */
+  take(id: ResourceId): Resource | null {
     const key = keyOf(id);
-    const removed = this.table(id.kind).delete(key);
-    if (removed) {
-      this.patchSorted(id.kind, key, null, true);
-      this.touch(id.kind, key);
-    }
-    return removed;
+    const table = this.table(id.kind);
+    const old = table.get(key);
+    if (old === undefined) return null;
+    table.delete(key);
+    this.patchSorted(id.kind, key, null, true);
+    this.touch(id.kind, key);
+    return old;
   }
 
   /** One resource, or undefined. */

@@ -48,12 +48,20 @@ interface Watched {
   readonly list: () => Promise<KubernetesListObject<KubernetesObject>>;
 }
 
+/** A collection the source follows: its path, the kind it holds, and how the snapshot stores it. */
+export type Collection = Omit<Watched, 'list'>;
+
 /** The collections to follow, with the kinds they hold. */
 function watchedCollections(kc: KubeConfig, config: KubeSourceConfig): Watched[] {
-  const collection = (path: string, kind: string, stored: ResourceKind, apiVersion: string): Watched => {
-    const w: Watched = { path, kind, stored, apiVersion, list: () => listRaw(kc, w) };
+  return followedCollections(config).map((c) => {
+    const w: Watched = { ...c, list: () => listRaw(kc, w) };
     return w;
-  };
+  });
+}
+
+/** The collections a source of this configuration lists and watches. */
+export function followedCollections(config: Pick<KubeSourceConfig, 'namespace' | 'calicoResources' | 'endpoints'>): Collection[] {
+  const collection = (path: string, kind: string, stored: ResourceKind, apiVersion: string): Collection => ({ path, kind, stored, apiVersion });
   const endpoints = config.endpoints ?? 'both';
   const calico = calicoPlurals.map(([plural, kind]) => collection(`/apis/crd.projectcalico.org/v1/${plural}`, kind, kind, 'crd.projectcalico.org/v1'));
   return [

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import { idOf, type Resource, type ResourceId } from '../model/resources.js';
-import type { Snapshot } from '../model/snapshot.js';
+import { UNCHANGED, type Snapshot } from '../model/snapshot.js';
 import type { Change } from '../render/impact.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { SourceEvent } from './source.js';
@@ -78,21 +78,17 @@ export class SourceStates {
   }
 
   private upsert(source: string, resource: Resource): void {
-    const id = idOf(resource);
-    const key = keyOf(id);
-    // Changes count once every source has listed (the first run renders everything): until then,
-    // tens of thousands of listed objects need no lookup of what was there before.
-    const reported = this.allSyncedOnce();
-    const before = reported ? (this.snapshot.get(id.kind, id.name, id.namespace) ?? null) : null;
+    const key = keyOf(idOf(resource));
     this.owned.get(source)!.set(key, resource);
     this.resetting.get(source)?.add(key);
-    if (this.snapshot.apply(resource) && reported) this.changed({ before: before as Resource | null, after: resource });
+    const before = this.snapshot.put(resource);
+    if (before !== UNCHANGED) this.changed({ before, after: resource });
   }
 
   private remove(source: string, id: ResourceId): void {
-    const before = this.snapshot.get(id.kind, id.name, id.namespace) ?? null;
     this.owned.get(source)!.delete(keyOf(id));
-    if (this.snapshot.delete(id)) this.changed({ before: before as Resource | null, after: null });
+    const before = this.snapshot.take(id);
+    if (before) this.changed({ before, after: null });
   }
 
   /** A complete list: what the source held and did not list again since its reset is gone. */

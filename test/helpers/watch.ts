@@ -10,8 +10,8 @@ export interface WatchProcess {
   readonly child: ChildProcess;
   /** Everything it printed (stdout and stderr). */
   output(): string;
-  /** Sends SIGTERM and resolves with the exit code and how long it took. */
-  stop(): Promise<{ code: number | null; ms: number }>;
+  /** Sends SIGTERM (or `signal`) and resolves with the exit code and how long it took. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
 }
 
 /** Starts `bird-confd watch ARGS` (from source, no build needed) with Calico's BIRD first on PATH, as on calico-node. */
@@ -24,9 +24,9 @@ export function startWatch(args: readonly string[], env: Record<string, string> 
   return {
     child,
     output: () => out,
-    async stop() {
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
       const t = performance.now();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       const code = await exited;
       clearTimeout(timer);
