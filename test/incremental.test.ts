@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { documentToResource } from '../src/model/load.js';
 import type { Resource } from '../src/model/resources.js';
-import { Snapshot } from '../src/model/snapshot.js';
+import { Snapshot, UNCHANGED } from '../src/model/snapshot.js';
 import { clusterFacts, computeNodeView, RenderStore } from '../src/render/index.js';
 import { renderNodeWithTemplates } from '../src/watch/template-files.js';
 
@@ -205,5 +205,20 @@ describe('incremental recompute', () => {
     for (let i = 0; i < 3000; i++) s.apply(svc(`x${i}`));
     assert.equal(s.changedSince('Service', rev), null, 'a log that no longer reaches back says so');
     assert.equal(s.clone().changedSince('Service', s.kindRevision('Service') - 1), null, 'a clone has no history');
+  });
+
+  test('put and take say what they replaced or removed (what a source reports as a change)', () => {
+    const s = new Snapshot();
+    const svc = (ip: string) => res({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { clusterIP: ip } });
+    const first = svc('10.96.0.1');
+    assert.equal(s.put(first), null, 'nothing was there');
+    assert.equal(s.put(svc('10.96.0.1')), UNCHANGED, 'an equal object changes nothing');
+    const revision = s.revision;
+    const second = svc('10.96.0.2');
+    assert.equal(s.put(second), first, 'the replaced resource');
+    assert.ok(s.revision > revision);
+    assert.equal(s.take({ kind: 'Service', name: 's', namespace: 'default' }), second, 'the removed resource');
+    assert.equal(s.take({ kind: 'Service', name: 's', namespace: 'default' }), null, 'nothing left to remove');
+    assert.deepEqual(s.list('Service'), []);
   });
 });
