@@ -127,6 +127,12 @@ describe('bird-confd render', () => {
   test('bad usage exits 2; --help documents the options', () => {
     assert.equal(cli(['render', '-f', manifest(good)]).code, 2);
     assert.equal(cli(['render', '--node', 'a']).code, 2);
+    // Every command that reads manifests asks for -f the same way.
+    for (const args of [['render', '--node', 'a'], ['render', '--all-nodes'], ['view', '--node', 'a'], ['diff', '--node', 'a'], ['graph']]) {
+      const r = cli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, new RegExp(`${args[0]} needs at least one -f PATH`), args.join(' '));
+    }
     assert.equal(cli(['render', '--bogus']).code, 2);
     assert.equal(cli(['frobnicate']).code, 2);
     const help = cli(['render', '--help']);

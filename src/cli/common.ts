@@ -7,6 +7,7 @@ import type { NodeRender, Target } from '../render/index.js';
 import type { RenderSettings } from '../watch/template-files.js';
 import { calicoVersions, defaultCalicoVersion, isCalicoVersion, kindUnread } from '../render/profiles.js';
 import { UsageError } from './errors.js';
+import { manifestPathsFrom } from './flags.js';
 
 /** The flags every command that renders from manifests accepts (node's util.parseArgs form). */
 export const renderFlags = {
@@ -103,9 +104,9 @@ export function renderOptionsOf(values: RenderFlagValues, env: NodeJS.ProcessEnv
 /** The node, the manifest paths and the render options of a command that renders from manifests. */
 export function renderOptionsFrom(values: RenderFlagValues, env: NodeJS.ProcessEnv, command: string): { node: string; files: string[]; options: RenderSettings } {
   const node = values.node ?? env.NODENAME;
-  if (!values.file?.length) throw new UsageError(`${command} needs at least one -f PATH`);
+  const files = manifestPathsFrom(values, command);
   if (!node) throw new UsageError(`${command} needs --node NAME (or env NODENAME)`);
-  return { node, files: values.file, options: renderOptionsOf(values, env) };
+  return { node, files, options: renderOptionsOf(values, env) };
 }
 
 /** Manifests loaded for rendering: the snapshot (null when loading failed), the load problems, and how to name a render problem's file. */

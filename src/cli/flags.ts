@@ -24,3 +24,9 @@ export function numberFlag(name: string, text: string | undefined, fallback: num
   }
   return value;
 }
+
+/** The manifest paths (`-f`) of a command that reads manifests: at least one. */
+export function manifestPathsFrom(values: { readonly file?: string[] }, command: string): string[] {
+  if (!values.file?.length) throw new UsageError(`${command} needs at least one -f PATH`);
+  return values.file;
+}

@@ -8,6 +8,7 @@ import { topologyDot } from '../inspect/dot.js';
 import { clusterTopology, type SessionStates } from '../inspect/topology.js';
 import { calicoVersions, defaultCalicoVersion, isCalicoVersion } from '../render/profiles.js';
 import { InputError, UsageError } from './errors.js';
+import { manifestPathsFrom } from './flags.js';
 
 /** Help text of `bird-confd graph`. */
 export const graphUsage = `Usage: bird-confd graph -f PATH [-f PATH ...] [--status FILE.json ...] [--format dot|svg] [--out FILE]
@@ -50,8 +51,7 @@ export async function graphCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     process.stdout.write(`${graphUsage}\n`);
     return 0;
   }
-  const files = values.file ?? [];
-  if (!files.length) throw new UsageError('graph needs at least one -f PATH');
+  const files = manifestPathsFrom(values, 'graph');
   const format = values.format ?? (values.out?.endsWith('.svg') ? 'svg' : 'dot');
   if (format !== 'dot' && format !== 'svg') throw new UsageError(`--format must be dot or svg, not ${JSON.stringify(format)}`);
   const states = await readStatuses(values.status ?? []);

@@ -3,6 +3,7 @@ import { hasErrors } from '../model/diagnostics.js';
 import { secretFileNames } from '../render/index.js';
 import { maskSecrets } from '../render/mask.js';
 import { loadAndRender, renderFlags, renderOptionsFrom, renderOptionsOf } from './common.js';
+import { manifestPathsFrom } from './flags.js';
 import { InputError, UsageError } from './errors.js';
 import { writeSet } from '../watch/output-dir.js';
 import { renderUsage } from './usage.js';
@@ -23,9 +24,9 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   }
   if (values['all-nodes']) {
     if (values.node !== undefined) throw new UsageError('render takes --node NAME or --all-nodes, not both');
-    if (!values.file?.length) throw new UsageError('render needs at least one -f PATH');
+    const files = manifestPathsFrom(values, 'render');
     const { jobsOf, renderAllNodes } = await import('./render-all-nodes.js');
-    return renderAllNodes({ files: values.file, settings: renderOptionsOf(values, env), out: values.out ?? null, showSecrets: values['show-secrets'] ?? false, jobs: jobsOf(values.jobs) });
+    return renderAllNodes({ files, settings: renderOptionsOf(values, env), out: values.out ?? null, showSecrets: values['show-secrets'] ?? false, jobs: jobsOf(values.jobs) });
   }
   if (values.jobs !== undefined) throw new UsageError('--jobs goes with --all-nodes');
   const { node, files, options } = renderOptionsFrom(values, env, 'render');
