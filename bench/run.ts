@@ -91,7 +91,7 @@ function clusterPreview(snapshot: Snapshot, size: number, shape: Shape): Row['cl
   let bytes = 0;
   const [, ms] = time(() => {
     // What render --all-nodes uses: a store that keeps what nodes share, not each node's views.
-    const fresh = new RenderStore({ keepNodeViews: false });
+    const fresh = new RenderStore({ rendersEveryNode: true });
     for (const n of sample) for (const text of renderOne(snapshot, fresh, n).values()) bytes += text.length;
   });
   const scale = size / sample.length;

@@ -119,7 +119,7 @@ describe('incremental recompute', () => {
         ];
         for (const c of start) applyChange(s, c);
         const store = new RenderStore();
-        const oneShot = new RenderStore({ keepNodeViews: false });
+        const oneShot = new RenderStore({ rendersEveryNode: true });
         clusterFacts(s, {}, store);
         for (const c of changes) {
           applyChange(s, c);
@@ -174,7 +174,7 @@ describe('incremental recompute', () => {
     const first = sessions(keeping, 'r0');
     assert.equal(first.length, 3);
     assert.ok(sessions(keeping, 'r0').every((p, i) => p === first[i]), 'the daemon\'s store hands the same views back');
-    const once = new RenderStore({ keepNodeViews: false });
+    const once = new RenderStore({ rendersEveryNode: true });
     const a = sessions(once, 'r0');
     const b = sessions(once, 'r0');
     assert.deepEqual(b, a);

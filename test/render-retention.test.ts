@@ -91,7 +91,7 @@ describe('values kept for the latest node list or mesh only', () => {
     computeNodeView(snapshot, 'a', { calicoVersion: '3.17' }, daemon);
     const entries = clusterFacts(snapshot, {}, daemon).mesh.ipv4.entries;
     assert.ok(daemon.meshViews[0].get(entries));
-    const preview = new RenderStore({ keepNodeViews: false });
+    const preview = new RenderStore({ rendersEveryNode: true });
     for (const n of ['a', 'b']) computeNodeView(snapshot, n, { calicoVersion: '3.17' }, preview);
     const facts = clusterFacts(snapshot, {}, preview);
     assert.ok(preview.labelIndexes.get(facts.nodeList));

@@ -48,7 +48,7 @@ export async function renderShare(task: ShareTask, post: (m: ShareMessage) => vo
   const nodes = snapshot.list('Node').map((n) => n.metadata.name).sort(compareText);
   const options = renderOptions(task.settings);
   // Each node is rendered once: the store keeps what nodes share, not one node's views.
-  const store = new RenderStore({ keepNodeViews: false });
+  const store = new RenderStore({ rendersEveryNode: true });
   const flush = (results: NodeResult[]): NodeResult[] => {
     if (results.length > 0) post({ type: 'nodes', results });
     return [];

@@ -79,17 +79,24 @@ export class RenderStore {
   private version: CalicoVersion | undefined = undefined;
 
   /**
+   * Whether the store renders every node of a cluster once (a whole-cluster preview, `render
+   * --all-nodes`) rather than one node again and again (the daemon, a one-node render). Such a
+   * store indexes the nodes by label and finds each node's BGPPeers once for all nodes (for one
+   * node, trying the selectors costs less than an index), and keeps no node's own views.
+   */
+  readonly rendersEveryNode: boolean;
+
+  /**
    * Whether the store keeps what the next render of the same node reuses (its peer views and
-   * texts): the daemon's store does. A store that renders each node of a cluster once (a
-   * whole-cluster preview) keeps only what nodes share; a node's own views would never be asked
-   * for again, and keeping them till the next node replaces them only makes work for the GC.
-   * Such a store also indexes the nodes by label and finds each node's BGPPeers once for all
-   * nodes (the daemon renders one node: for it, trying the selectors costs less than an index).
+   * texts): the daemon's store does. A store that renders every node keeps only what nodes share;
+   * a node's own views would never be asked for again, and keeping them till the next node
+   * replaces them only makes work for the GC.
    */
   readonly keepsNodeViews: boolean;
 
-  constructor(options: { readonly keepNodeViews?: boolean } = {}) {
-    this.keepsNodeViews = options.keepNodeViews ?? true;
+  constructor(options: { readonly rendersEveryNode?: boolean } = {}) {
+    this.rendersEveryNode = options.rendersEveryNode ?? false;
+    this.keepsNodeViews = !this.rendersEveryNode;
   }
 
   /** Ties the store to one Calico release: its derived values (peer records, views, text) are of that release. */

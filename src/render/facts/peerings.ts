@@ -138,7 +138,7 @@ export function nodePeerings(store: RenderStore, facts: ClusterFacts, snapshot: 
   // The node's facts, looked up once (each BGPPeer's selector is matched against its labels), and
   // in a store that renders every node, the BGPPeers it takes part in, found once for all nodes.
   const self = facts.nodes.get(nodeName);
-  const member = self && !store.keepsNodeViews ? (membership(store, facts).get(self.name) ?? noMembership) : null;
+  const member = self && store.rendersEveryNode ? (membership(store, facts).get(self.name) ?? noMembership) : null;
   for (const p of member?.local ?? facts.peers) {
     if (p.local.kind === 'global' || (!member && !isLocal(facts, p, self ?? nodeName))) continue;
     const records = forward(p);
@@ -169,7 +169,7 @@ const noMembership: Membership = Object.freeze({ local: [], reverse: [] });
 
 /** The label index of a store's node list, for a store that renders every node (none for others). */
 function labelIndex(store: RenderStore, facts: ClusterFacts): NodeLabelIndex | undefined {
-  if (store.keepsNodeViews) return undefined;
+  if (!store.rendersEveryNode) return undefined;
   return store.labelIndexes.get(facts.nodeList) ?? store.labelIndexes.set(facts.nodeList, new NodeLabelIndex(facts.nodeList));
 }
 
