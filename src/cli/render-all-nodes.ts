@@ -8,7 +8,7 @@ import { formatDiagnostic, type Diagnostic } from '../model/diagnostics.js';
 import { maskSecrets } from '../render/mask.js';
 import type { RenderSettings } from '../watch/template-files.js';
 import { InputError, UsageError } from './errors.js';
-import { finishOutput, prepareOutput } from './render-all-output.js';
+import { finishOutput, prepareOutput, type AllNodesOutput } from './render-all-output.js';
 import { renderShare, type ShareMessage, type ShareTask } from './render-all-share.js';
 
 /** The most worker threads `--jobs` takes. */
@@ -38,9 +38,15 @@ export interface AllNodesRequest {
 
 /** Renders every node; returns the exit code (problems are printed to stderr, each once). */
 export async function renderAllNodes(req: AllNodesRequest): Promise<number> {
-  const output = req.out === null ? null : prepareOutput(req.out);
+  // Interrupted, the staged files go (DIR was never touched). Listened for before the staging
+  // folder is made: a signal in between would end the process at once and leave the folder.
+  let output: AllNodesOutput | null = null;
+  const interrupted = (signal: NodeJS.Signals) => {
+    output?.abandon();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   const counter = new Int32Array(new SharedArrayBuffer(4));
-  const task: ShareTask = { files: req.files, settings: req.settings, staging: output?.staging ?? null, counter };
   const printer = new InOrder((node, files) => {
     for (const [name, text] of files) process.stdout.write(`==> ${node}/${name} <==\n${req.showSecrets ? text : maskSecrets(text)}\n`);
   });
@@ -62,13 +68,9 @@ export async function renderAllNodes(req: AllNodesRequest): Promise<number> {
       }
     }
   };
-  // Interrupted, the staged files go (DIR was never touched).
-  const interrupted = (signal: NodeJS.Signals) => {
-    output?.abandon();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
+    output = req.out === null ? null : prepareOutput(req.out);
+    const task: ShareTask = { files: req.files, settings: req.settings, staging: output?.staging ?? null, counter };
     await runShares(task, req.jobs, onMessage);
   } catch (err) {
     output?.abandon();

@@ -71,14 +71,14 @@ function locate(message: string): string {
 /** Indents, made once. */
 const pads: string[] = [];
 
-/** The text of frozen lists (shared by many peers, never changed), per indent: made once each. */
-const listTexts = new WeakMap<readonly unknown[], Map<string, string>>();
+/** The text of frozen lists (shared by many peers, never changed), per indent: made once each, kept per template set. */
+type ListTexts = WeakMap<readonly unknown[], Map<string, string>>;
 
 /** A frozen list's text at an indent, if made before. */
-const knownListText = (list: readonly unknown[], pad: string) => listTexts.get(list)?.get(pad);
+const knownListText = (listTexts: ListTexts, list: readonly unknown[], pad: string) => listTexts.get(list)?.get(pad);
 
 /** A list's lines (or the index of an entry that is not a statement), kept when the list is frozen. */
-function listText(list: readonly unknown[], pad: string): string | number {
+function listText(listTexts: ListTexts, list: readonly unknown[], pad: string): string | number {
   const bad = list.findIndex((entry) => typeof entry !== 'string' && typeof entry !== 'number');
   if (bad >= 0) return bad;
   // One join: the text of a list is made in one piece, not a line at a time.
@@ -99,7 +99,7 @@ function listText(list: readonly unknown[], pad: string): string | number {
  * prints what `{{#each}}` loops print, in one call: through `each`, a peer block's twenty-odd
  * statements cost a route reflector's thousands of peers more than everything else in a render.
  */
-function lines(...args: unknown[]): string {
+function lines(listTexts: ListTexts, args: unknown[]): string {
   const options = args.pop() as Handlebars.HelperOptions & { loc?: { start: { line: number; column: number } } };
   // Ended as Handlebars ends its own runtime errors, so that the message names the line.
   const fail = (message: string) => new Error(`lines: ${message}${options.loc ? ` - ${options.loc.start.line}:${options.loc.start.column}` : ''}`);
@@ -112,7 +112,7 @@ function lines(...args: unknown[]): string {
     if (arg === null || arg === undefined) continue;
     if (typeof arg === 'string' || typeof arg === 'number') out += `${pad}${arg}\n`;
     else if (Array.isArray(arg)) {
-      const text = knownListText(arg, pad) ?? listText(arg, pad);
+      const text = knownListText(listTexts, arg, pad) ?? listText(listTexts, arg, pad);
       if (typeof text === 'number') throw fail(`entry ${text} of argument ${i + 1} is not a statement (a string or number)`);
       out += text;
     } else throw fail(`argument ${i + 1} is not a statement, a list of statements or null`);
@@ -128,7 +128,8 @@ function lines(...args: unknown[]): string {
 export function compileTemplates(sources: TemplateSources): TemplateSet {
   const env = Handlebars.create();
   env.registerHelper('peerBlocks', (peers: readonly PeerView[], options: Handlebars.HelperOptions) => (options.data as PeerBlocksData).peerBlocks(peers));
-  env.registerHelper('lines', lines);
+  const listTexts: ListTexts = new WeakMap();
+  env.registerHelper('lines', (...args: unknown[]) => lines(listTexts, args));
   env.registerHelper(PEER_LOOP, peerLoop);
   let peer: PeerPrinter | null = null;
   for (const p of sources.partials) {
