@@ -26,6 +26,19 @@ describe('watch --datastore file', () => {
     assert.ok(sameFiles(filesIn(out), await expectedFiles(['fixtures/example'], 'node-a')));
   });
 
+  test('the daemon keeps V8 allocation-site pretenuring off, also after its first run', { skip: skipWithoutCalicoBird() }, () => {
+    // The built CLI, as deployed, with a preload that reports every V8 flag the process sets. Once
+    // the first run is done the daemon's work is small changes, whose replaced values pretenuring
+    // would keep in the old generation (the mesh's incremental p99, README Performance).
+    const out = join(work, 'flags');
+    const r = spawnSync(process.execPath, ['--import', './test/helpers/v8-flags-spy.mjs', 'bin/bird-confd.js', 'watch', '--datastore', 'file', '-f', 'fixtures/example', '--node', 'node-a', '--out', out, '--oneshot', '--no-reload'], { encoding: 'utf8', env: { PATH: cliPath() } });
+    assert.equal(r.status, 0, r.stderr);
+    const flags = r.stderr.split('\n').filter((l) => l.startsWith('v8-flag: ')).map((l) => l.slice('v8-flag: '.length));
+    assert.ok(flags.includes('--no-allocation-site-pretenuring'), `flags set: ${JSON.stringify(flags)}`);
+    assert.ok(!flags.includes('--allocation-site-pretenuring'), `pretenuring turned on again: ${JSON.stringify(flags)}`);
+    assert.ok(filesIn(out).has('bird.cfg'), 'the first run applied its files');
+  });
+
   test('edits, additions, renames, deletions and half-written files', async () => {
     const dir = join(work, 'manifests');
     const out = join(work, 'out');
