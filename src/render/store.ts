@@ -33,6 +33,9 @@ import type { WindowsPeering } from './view/windows-view.js';
  * died in between (a 5,000-node mesh's peer list, every change); where a value reaches its key,
  * the entry stays until a full collection. This keeps one value, and drops it when replaced.
  */
+/** Where a family's value sits in the store's per-family pairs: IPv4 first, IPv6 second. */
+export const familySlot = (family: Family): 0 | 1 => (family === 'ipv4' ? 0 : 1);
+
 /** A node's mesh view (Calico v3.17) with its diagnostics. */
 interface MeshViewMemo {
   readonly view: MeshView;

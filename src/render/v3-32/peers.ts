@@ -7,7 +7,7 @@ import { neighborLine } from '../view/peers.js';
 import type { PeerKind, PeerView } from '../view/view-types.js';
 import type { Direction, FilterFunctions } from './filters.js';
 import type { Settings332 } from './settings.js';
-import type { RenderStore } from '../store.js';
+import { familySlot, type RenderStore } from '../store.js';
 
 /** What every peer block of one family depends on besides its own record. */
 export interface PeerContext {
@@ -127,14 +127,14 @@ export function meshPeers(ctx: PeerContext, facts: ClusterFacts, self: NodeInfo)
   // entries array, new after any node change) and this are the same, the sorted list is reused.
   const viewer = `${self.name}|${ctx.viewKey}|${ctx.settings.meshRestartTime}|${password}`;
   const keep = ctx.store.keepsNodeViews;
-  const memo = ctx.store.meshPeers332[ctx.family === 'ipv4' ? 0 : 1];
+  const memo = ctx.store.meshPeers332[familySlot(ctx.family)];
   const known = keep ? memo.get(entries) : undefined;
   if (known?.viewer === viewer) return known.peers;
   // Made at its full length and cut to what it holds (a mesh's list grown by pushes is allocated
   // about three times over, on every change of any node).
   const out: PeerView[] = new Array(entries.length);
   let n = 0;
-  const views = ctx.store.meshPeerViews332[ctx.family === 'ipv4' ? 0 : 1];
+  const views = ctx.store.meshPeerViews332[familySlot(ctx.family)];
   for (const e of entries) {
     if (e.ip === ctx.address || e.info.rrClusterId || e.duplicateOf) continue;
     // Each view is kept per node object, so after a change of another node it is the same object,

@@ -2,7 +2,7 @@ import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Family } from '../addresses.js';
 import type { ClusterFacts, MeshEntry, NodeInfo } from '../facts/cluster.js';
 import { effectiveAs, effectivePort } from '../facts/peerings.js';
-import type { RenderStore } from '../store.js';
+import { familySlot, type RenderStore } from '../store.js';
 import { neighborLine, protocolName } from './peers.js';
 import type { MeshView, PeerView } from './view-types.js';
 
@@ -33,7 +33,7 @@ export function meshView(store: RenderStore, facts: ClusterFacts, self: NodeInfo
   if (!facts.global.meshEnabled) return { state: 'disabled', disabled: true, routeReflector: false, rrClusterId, peers: [] };
   const entries = facts.mesh[family].entries;
   // A node that changes is a new NodeInfo in a new mesh: the node object and the entries say it all.
-  const memo = store.meshViews[family === 'ipv4' ? 0 : 1];
+  const memo = store.meshViews[familySlot(family)];
   let byNode = memo.get(entries);
   const known = byNode?.get(self);
   if (known) {
@@ -70,7 +70,7 @@ function meshPeers(store: RenderStore, facts: ClusterFacts, entries: readonly Me
 
 /** The two mesh peer views of a node, kept while the node and its effective AS and port are unchanged. */
 function meshPeerViews(store: RenderStore, facts: ClusterFacts, n: NodeInfo, ip: string, family: Family): MeshPeerViews {
-  const slot = family === 'ipv4' ? 0 : 1;
+  const slot = familySlot(family);
   const port = effectivePort(facts, n);
   const asNumber = effectiveAs(facts, n);
   let slots = store.meshPeers.get(n);
